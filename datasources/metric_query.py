@@ -1,0 +1,336 @@
+"""Build and run the Ibis queries that compute catalog metrics.
+
+`compute_metric` returns, for one metric, a DataFrame with one row per combination of the
+requested dimensions: the dimension keys (and labels), `value` for the period and `previous`
+for the period before. Aggregation always runs in the warehouse; only the grouped rows come
+back. Snapshot metrics (balances) take the period's last month-end, flow metrics sum over it.
+With the month dimension, `previous` is the month before in the same series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+import pandas as pd
+from flask_babel import gettext as _
+
+from datasources.catalog import Catalog, Dimension, Metric
+from datasources.formula import JOIN_SEPARATOR, FormulaError, compile_formula, referenced_names
+from datasources.periods import Period, add_months, last_month_end_on_or_before, month_ends_between
+from datasources.relations import TableProvider, build_source
+
+FILTER_OPS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte")
+MONTH = "month"
+BUCKET = "_bucket"
+
+
+class MetricQueryError(ValueError):
+    """A request the catalog cannot answer (unknown dimension, bad filter); says why."""
+
+    def __init__(self, message: str, code: str = "invalid_query", **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    field: str
+    op: str
+    value: object
+
+
+def _aliases(formulas) -> set[str]:
+    found = set()
+    for f in formulas:
+        if f:
+            found |= {
+                r.split(JOIN_SEPARATOR, 1)[0] for r in referenced_names(f) if JOIN_SEPARATOR in r
+            }
+    return found
+
+
+def _resolver(source):
+    def column(name: str):
+        if name not in source.columns:
+            raise FormulaError(f"unknown column '{name.replace(JOIN_SEPARATOR, '.')}'")
+        return source[name]
+
+    return column
+
+
+def normalise_filters(metric: Metric, catalog: Catalog, filters) -> list[MetricFilter]:
+    """Check filters against the metric's dimensions; return them as MetricFilter."""
+    out = []
+    for raw in filters or []:
+        if not isinstance(raw, dict) or not {"field", "value"} <= set(raw):
+            raise MetricQueryError(_("a filter needs 'field', 'op' and 'value'"), "bad_filter")
+        field, op, value = raw["field"], raw.get("op", "eq"), raw["value"]
+        if field not in metric.dimensions:
+            raise MetricQueryError(
+                f"cannot filter {metric.id} by '{field}'",
+                "bad_filter_field",
+                field=field,
+                metric=metric.id,
+            )
+        if op not in FILTER_OPS:
+            raise MetricQueryError(
+                _("unknown filter operator %(op)s", op=repr(op)[:20]), "bad_filter_op", op=op
+            )
+        if op in ("in", "not_in"):
+            if not isinstance(value, list) or not value or len(value) > 1000:
+                raise MetricQueryError(
+                    _(
+                        "filter %(field)s %(op)s needs a list of 1 to 1000 values",
+                        field=field,
+                        op=op,
+                    ),
+                    "bad_filter_value",
+                )
+            if not all(isinstance(v, str | int | float) for v in value):
+                raise MetricQueryError(
+                    _("filter %(field)s values must be plain values", field=field),
+                    "bad_filter_value",
+                )
+        elif not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise MetricQueryError(
+                _("filter %(field)s needs a plain value", field=field), "bad_filter_value"
+            )
+        out.append(MetricFilter(field, op, value))
+    return out
+
+
+def _apply_op(expr, op: str, value):
+    match op:
+        case "eq":
+            return expr == value
+        case "ne":
+            return expr != value
+        case "in":
+            return expr.isin(value)
+        case "not_in":
+            return expr.notin(value)
+        case "gt":
+            return expr > value
+        case "gte":
+            return expr >= value
+        case "lt":
+            return expr < value
+        case "lte":
+            return expr <= value
+    raise MetricQueryError(
+        _("unknown filter operator %(op)s", op=repr(op)[:20]), "bad_filter_op", op=op
+    )
+
+
+def _month_key(time_col):
+    return time_col.truncate("M").cast("date")
+
+
+def metric_expression(
+    tables: TableProvider,
+    catalog: Catalog,
+    metric: Metric,
+    by: list[str],
+    filters: list[MetricFilter],
+    period: Period,
+    locale: str | None = None,
+):
+    """Return the Ibis expression for a formula metric (not a ratio)."""
+    dims: list[Dimension] = [catalog.dimensions[d] for d in by]
+    filter_dims = [catalog.dimensions[f.field] for f in filters]
+    formulas = [metric.expression, metric.filter]
+    for dim in dims + filter_dims:
+        formulas += [dim.key, dim.label_for(locale)]
+    source = build_source(tables, catalog.joins, metric.table, _aliases(formulas))
+    column = _resolver(source)
+    time_col = source[metric.time_column]
+
+    predicates = []
+    if metric.filter:
+        predicates.append(compile_formula(metric.filter, column))
+    for f, dim in zip(filters, filter_dims, strict=True):
+        if dim.time:
+            value = (
+                [_month_value(v) for v in f.value]
+                if isinstance(f.value, list)
+                else _month_value(f.value)
+            )
+            predicates.append(_apply_op(_month_key(time_col), f.op, value))
+        else:
+            predicates.append(_apply_op(compile_formula(dim.key, column), f.op, f.value))
+
+    by_month = any(d.time for d in dims)
+    snapshot = metric.time_grain == "snapshot"
+    if snapshot:
+        if by_month:
+            months = month_ends_between(add_months(period.start, -1), period.end)
+        else:
+            months = [
+                last_month_end_on_or_before(period.end),
+                last_month_end_on_or_before(period.previous_end),
+            ]
+        predicates.append(time_col.isin(months))
+    else:
+        start = add_months(period.start, -1) if by_month else period.previous_start
+        predicates.append(time_col.between(start, period.end))
+
+    filtered = source.filter(predicates)
+    column = _resolver(filtered)
+    t = filtered[metric.time_column]
+    group = {}
+    if not by_month:
+        is_current = (t == months[0]) if snapshot else (t >= period.start)
+        group[BUCKET] = ibis.ifelse(is_current, "current", "previous")
+    for dim in dims:
+        if dim.time:
+            group[MONTH] = _month_key(t)
+            continue
+        group[dim.id] = compile_formula(dim.key, column)
+        label = dim.label_for(locale)
+        if label:
+            group[f"{dim.id}_label"] = compile_formula(label, column)
+    measure = compile_formula(metric.expression, column)
+    return filtered.group_by(**group).aggregate(value=measure)
+
+
+def _month_value(value) -> date:
+    try:
+        text = str(value)
+        return date.fromisoformat(text + "-01" if len(text) == 7 else text).replace(day=1)
+    except ValueError:
+        raise MetricQueryError(
+            _("month %(value)s is not YYYY-MM", value=repr(value)[:20]), "bad_filter_value"
+        ) from None
+
+
+def compute_metric(
+    warehouse,
+    tables: TableProvider,
+    catalog: Catalog,
+    metric: Metric,
+    *,
+    by: list[str] | None = None,
+    filters: list[MetricFilter] | None = None,
+    period: Period,
+    locale: str | None = None,
+) -> pd.DataFrame:
+    """Return dimension columns plus `value` and `previous` for the period and the one before."""
+    by = list(by or [])
+    filters = list(filters or [])
+    for d in by:
+        if d not in metric.dimensions:
+            raise MetricQueryError(
+                _(
+                    "%(metric)s cannot be broken down by %(dimension)s",
+                    metric=metric.id,
+                    dimension=d,
+                ),
+                "bad_dimension",
+                dimension=d,
+                metric=metric.id,
+            )
+    if len(set(by)) != len(by):
+        raise MetricQueryError(_("a dimension is repeated in 'by'"), "bad_dimension")
+    if metric.is_ratio:
+        num = compute_metric(
+            warehouse,
+            tables,
+            catalog,
+            catalog.metric(metric.numerator),
+            by=by,
+            filters=filters,
+            period=period,
+            locale=locale,
+        )
+        den = compute_metric(
+            warehouse,
+            tables,
+            catalog,
+            catalog.metric(metric.denominator),
+            by=by,
+            filters=filters,
+            period=period,
+            locale=locale,
+        )
+        return _divide(num, den, by)
+    expr = metric_expression(tables, catalog, metric, by, filters, period, locale)
+    frame = warehouse.execute(expr, scope_key=tables.scope_key, label=f"metric:{metric.id}")
+    return _shape(frame, by)
+
+
+def _dim_columns(frame: pd.DataFrame, by: list[str]) -> list[str]:
+    cols = []
+    for d in by:
+        cols.append(d)
+        if f"{d}_label" in frame.columns:
+            cols.append(f"{d}_label")
+    return cols
+
+
+def _shape(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    dim_cols = _dim_columns(frame, by)
+    if MONTH in by:
+        frame = frame.copy()
+        frame[MONTH] = pd.to_datetime(frame[MONTH]).dt.strftime("%Y-%m")
+        others = [c for c in dim_cols if c != MONTH]
+        frame = frame.sort_values(others + [MONTH], na_position="last")
+        grouped = frame.groupby(others, dropna=False)["value"] if others else frame["value"]
+        frame["previous"] = grouped.shift(1)
+        # The first month is only there to give the second its previous value.
+        first = frame[MONTH].min()
+        months = sorted(frame[MONTH].unique())
+        if len(months) > 1:
+            frame = frame[frame[MONTH] != first]
+        return frame[dim_cols + ["value", "previous"]].reset_index(drop=True)
+    if not dim_cols:
+        current = frame.loc[frame[BUCKET] == "current", "value"]
+        previous = frame.loc[frame[BUCKET] == "previous", "value"]
+        return pd.DataFrame(
+            {
+                "value": [current.iloc[0] if len(current) else None],
+                "previous": [previous.iloc[0] if len(previous) else None],
+            }
+        )
+    wide = frame.pivot_table(
+        index=dim_cols, columns=BUCKET, values="value", aggfunc="sum", dropna=False
+    )
+    wide = wide.reindex(columns=["current", "previous"])
+    wide.columns = ["value", "previous"]
+    wide = wide.reset_index()
+    return wide[wide["value"].notna() | wide["previous"].notna()].reset_index(drop=True)
+
+
+def _divide(num: pd.DataFrame, den: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    keys = [d for d in by]
+    if not keys:
+        return pd.DataFrame(
+            {
+                "value": [_safe_div(num["value"].iloc[0], den["value"].iloc[0])],
+                "previous": [_safe_div(num["previous"].iloc[0], den["previous"].iloc[0])],
+            }
+        )
+    label_cols = [c for c in den.columns if c.endswith("_label")]
+    merged = den.merge(
+        num.drop(columns=[c for c in num.columns if c.endswith("_label")]),
+        on=keys,
+        how="left",
+        suffixes=("_den", "_num"),
+    )
+    out = merged[keys + label_cols].copy()
+    out["value"] = [
+        _safe_div(n, d) for n, d in zip(merged["value_num"], merged["value_den"], strict=True)
+    ]
+    out["previous"] = [
+        _safe_div(n, d) for n, d in zip(merged["previous_num"], merged["previous_den"], strict=True)
+    ]
+    ordered = _dim_columns(out, by)
+    return out[ordered + ["value", "previous"]]
+
+
+def _safe_div(n, d):
+    if n is None or d is None or pd.isna(d) or d == 0:
+        return None
+    return float(0 if pd.isna(n) else n) / float(d)
