@@ -1,0 +1,56 @@
+"""The metric catalog API: list metrics and dimensions, and query any metric."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from portal.errors import Invalid
+from portal.security import current_tables
+from portal.services.metrics import metric_service
+
+bp = Blueprint("metrics_api", __name__)
+QUERY_FIELDS = {"metric", "by", "filters", "period"}
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+@bp.get("/metrics")
+def list_metrics():
+    """List the catalog's metrics and dimensions in the caller's language."""
+    current_tables()  # the caller must be allowed to read the warehouse at all
+    service = metric_service()
+    return jsonify(
+        {
+            "metrics": service.list_metrics(_locale()),
+            "dimensions": service.list_dimensions(_locale()),
+        }
+    )
+
+
+@bp.post("/metrics/query")
+def query_metric():
+    """Compute one metric: {"metric", "by", "filters", "period"} -> rows."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
+    unknown = set(body) - QUERY_FIELDS
+    if unknown:
+        raise Invalid(
+            _("Unknown field(s): %(fields)s", fields=", ".join(sorted(unknown))[:200]),
+            code="unknown_field",
+        )
+    if "metric" not in body:
+        raise Invalid(_("'metric' is required"), code="missing_metric")
+    result = metric_service().query(
+        current_tables(),
+        body["metric"],
+        by=body.get("by"),
+        filters=body.get("filters"),
+        period=body.get("period", "this_month"),
+        locale=_locale(),
+    )
+    return jsonify(result)

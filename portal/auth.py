@@ -1,0 +1,104 @@
+"""Log-in sessions and the guard every request passes (SPEC §7.1, §7.2).
+
+Flask-Login keeps the user id in the signed session cookie. `guard_request` runs before
+every request: a few public endpoints (the log-in page and API, the health check, static
+files) pass; everything else — every page, every API route and every Dash callback
+(`/_dash-update-component`) — needs a logged-in, active user. Anonymous API and callback
+requests get 401 JSON, pages a redirect to the log-in page. Optional single sign-on trusts a
+header set by a reverse proxy (off unless PORTAL_SSO_HEADER is configured).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from urllib.parse import quote
+
+from flask import Flask, current_app, g, jsonify, redirect, request
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user, login_user
+from sqlalchemy import select
+
+from portal.db import get_db
+from portal.models import User
+
+log = logging.getLogger(__name__)
+login_manager = LoginManager()
+
+# Endpoints and path prefixes reachable without logging in.
+PUBLIC_ENDPOINTS = {
+    "auth.login_page",
+    "auth.login_form",
+    "auth_api.login",
+    "health.healthz",
+    "preferences.set_language",
+    "vendor.static_file",
+}
+PUBLIC_PREFIXES = ("/assets/", "/vendor/", "/_favicon.ico")
+IDLE_TIMEOUT = timedelta(minutes=30)
+
+
+def init_auth(app: Flask) -> None:
+    """Bind Flask-Login and the request guard to the app."""
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", IDLE_TIMEOUT)
+    app.config.setdefault("SESSION_REFRESH_EACH_REQUEST", True)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    app.before_request(guard_request)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    try:
+        user = get_db().scoped.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.is_active else None
+
+
+def client_address() -> str | None:
+    """Return the client's address (the proxy's X-Forwarded-For is trusted only if configured)."""
+    if current_app.config.get("PORTAL_TRUST_PROXY") and request.headers.get("X-Forwarded-For"):
+        return request.headers["X-Forwarded-For"].split(",")[0].strip()[:64]
+    return request.remote_addr
+
+
+def _is_public() -> bool:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return True
+    return request.path.startswith(PUBLIC_PREFIXES)
+
+
+def _wants_json() -> bool:
+    return (
+        request.path.startswith(("/api/", "/_dash-"))
+        or request.is_json
+        or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _sso_login() -> bool:
+    """Log in the user named by the trusted proxy header, when single sign-on is configured."""
+    header = current_app.config.get("PORTAL_SSO_HEADER")
+    if not header or not request.headers.get(header):
+        return False
+    username = request.headers[header].strip().lower()
+    user = get_db().scoped.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active:
+        return False
+    login_user(user)
+    return True
+
+
+def guard_request():
+    """Refuse anonymous access to everything but the public endpoints."""
+    if _is_public():
+        return None
+    if current_user.is_authenticated or _sso_login():
+        g.user = current_user._get_current_object()
+        return None
+    if _wants_json():
+        message = _("Please log in first.")
+        return jsonify({"error": {"code": "unauthorized", "message": message}}), 401
+    target = request.full_path.rstrip("?") if request.method == "GET" else "/"
+    return redirect(f"/login?next={quote(target, safe='/')}")
