@@ -1,0 +1,51 @@
+"""The portal's one chart template, and small chart builders used across pages."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+PALETTE = ["#1f5fa8", "#c8102e", "#2a9d8f", "#e9a23b", "#6c5ce7", "#7f8c8d", "#00838f", "#b5651d"]
+FONT = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Helvetica Neue", Arial, sans-serif'
+
+pio.templates["portal"] = go.layout.Template(
+    layout=go.Layout(
+        font={"family": FONT, "size": 13, "color": "#1c2733"},
+        colorway=PALETTE,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        margin={"l": 40, "r": 16, "t": 32, "b": 32},
+        xaxis={"gridcolor": "#e6ebf1", "zeroline": False},
+        yaxis={"gridcolor": "#e6ebf1", "zeroline": False},
+        hoverlabel={"font": {"family": FONT}},
+    )
+)
+
+
+def sparkline(
+    labels: list[str], values: list[float], tone: str = "flat", hover_format: str = ",.0f"
+) -> go.Figure:
+    """Return a small line chart with no axes, for a KPI card."""
+    color = {"good": "#2a9d8f", "bad": "#c8102e"}.get(tone, PALETTE[0])
+    fig = go.Figure(
+        go.Scatter(
+            x=labels,
+            y=values,
+            mode="lines",
+            line={"color": color, "width": 2},
+            fill="tozeroy",
+            fillcolor="rgba(31,95,168,0.06)",
+            hovertemplate="%{x}: %{y:" + hover_format + "}<extra></extra>",
+        )
+    )
+    low, high = (min(values), max(values)) if values else (0, 1)
+    pad = (high - low) * 0.15 or abs(high) * 0.05 or 1
+    fig.update_layout(
+        template="portal",
+        autosize=True,
+        margin={"l": 0, "r": 0, "t": 4, "b": 0},
+        showlegend=False,
+        xaxis={"visible": False},
+        yaxis={"visible": False, "range": [low - pad, high + pad]},
+    )
+    return fig

@@ -1,0 +1,119 @@
+"""The application shell: navigation bar, language switch and the page container."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from flask import request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from components.ids import URL
+
+
+def _nav_links() -> list:
+    return [
+        dbc.NavItem(
+            dbc.NavLink([html.I(className="bi bi-house me-1"), _("Home")], href="/", active="exact")
+        ),
+    ]
+
+
+def language_switch(locale: str) -> html.Div:
+    """Return the 中文 / English switch; the choice is kept in the session."""
+    here = request.full_path.rstrip("?") if request else "/"
+    next_path = here if here.startswith("/") and not here.startswith("/_dash") else "/"
+    return html.Div(
+        [
+            html.A(
+                "中文",
+                href=f"/lang/zh_CN?next={next_path}",
+                className="lang-link" + (" active" if locale == "zh_CN" else ""),
+            ),
+            html.Span("|", className="mx-1 text-white-50"),
+            html.A(
+                "English",
+                href=f"/lang/en?next={next_path}",
+                className="lang-link" + (" active" if locale == "en" else ""),
+            ),
+        ],
+        className="lang-switch",
+    )
+
+
+def user_menu(locale: str):
+    """Return the user's menu: who they are, where they sit, and log out."""
+    if not current_user or not current_user.is_authenticated:
+        return html.Div()
+    english = locale.startswith("en")
+    branch = current_user.branch.name_en if english else current_user.branch.name_zh
+    return dbc.DropdownMenu(
+        [
+            dbc.DropdownMenuItem(
+                [
+                    html.Div(current_user.display_name, className="fw-semibold"),
+                    html.Div(
+                        f"{branch} · {current_user.employee_no or current_user.username}",
+                        className="small text-muted",
+                    ),
+                ],
+                header=True,
+            ),
+            dbc.DropdownMenuItem(divider=True),
+            dbc.DropdownMenuItem(
+                [html.I(className="bi bi-box-arrow-right me-2"), _("Log out")],
+                href="/logout",
+                external_link=True,
+                id="logout-link",
+            ),
+        ],
+        label=[html.I(className="bi bi-person-circle me-1"), current_user.display_name],
+        nav=True,
+        in_navbar=True,
+        align_end=True,
+        className="user-menu ms-lg-3",
+        id="user-menu",
+    )
+
+
+def navbar() -> dbc.Navbar:
+    locale = str(get_locale() or "zh_CN")
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [html.I(className="bi bi-bank2 me-2"), _("Bank Data Portal")],
+                    href="/",
+                    className="brand",
+                ),
+                dbc.NavbarToggler(id="navbar-toggler"),
+                dbc.Collapse(
+                    [
+                        dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
+                        language_switch(locale),
+                        dbc.Nav([user_menu(locale)], navbar=True),
+                    ],
+                    id="navbar-collapse",
+                    navbar=True,
+                ),
+            ],
+            fluid=True,
+        ),
+        color="primary",
+        dark=True,
+        className="portal-navbar",
+    )
+
+
+def shell_layout():
+    """Return the page frame; built per request so it is in the user's language."""
+    return html.Div(
+        [
+            dcc.Location(id=URL, refresh="callback-nav"),
+            navbar(),
+            dbc.Container(dash.page_container, fluid=True, className="portal-main"),
+        ],
+        lang="en" if str(get_locale() or "").startswith("en") else "zh-CN",
+    )
