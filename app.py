@@ -55,6 +55,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         BABEL_DEFAULT_LOCALE="zh_CN",
         JSON_AS_ASCII=False,
+        PORTAL_SSO_HEADER=settings.sso_header,
+        PORTAL_TRUST_PROXY=settings.trust_proxy,
         **_cache_config(settings),
     )
     server.config.update(settings.extra)

@@ -50,6 +50,8 @@ class Settings:
     host: str
     port: int
     seed: int
+    sso_header: str | None = None
+    trust_proxy: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -93,6 +95,20 @@ def _int(environ, name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(f"{name}={raw!r} must be between {low} and {high}")
     return value
+
+
+def _flag(environ, name: str) -> bool:
+    raw = (_env(environ, name) or "0").lower()
+    if raw not in {"0", "1", "true", "false", "yes", "no"}:
+        raise ConfigError(f"{name}={raw!r} must be 1 or 0")
+    return raw in {"1", "true", "yes"}
+
+
+def _header_name(environ, name: str) -> str | None:
+    raw = _env(environ, name)
+    if raw is not None and not all(c.isalnum() or c == "-" for c in raw):
+        raise ConfigError(f"{name}={raw!r} is not an HTTP header name")
+    return raw
 
 
 def _check_url(name: str, url: str, schemes: set[str] | None = None) -> str:
@@ -158,6 +174,8 @@ def load_settings(environ=None, overrides: dict | None = None) -> Settings:
         host=host,
         port=_int(environ, "PORTAL_PORT", DEFAULT_PORT, 1, 65535),
         seed=_int(environ, "PORTAL_SEED", 20261130, 0, 2**31 - 1),
+        sso_header=_header_name(environ, "PORTAL_SSO_HEADER"),
+        trust_proxy=_flag(environ, "PORTAL_TRUST_PROXY"),
     )
     known = {f for f in Settings.__dataclass_fields__ if f != "extra"}
     direct = {k: v for k, v in overrides.items() if k in known}

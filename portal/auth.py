@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from flask import Flask, current_app, g, jsonify, redirect, request
 from flask_babel import gettext as _
-from flask_login import LoginManager, current_user, login_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 
 from portal.db import get_db
@@ -77,12 +77,19 @@ def _wants_json() -> bool:
     )
 
 
-def _sso_login() -> bool:
-    """Log in the user named by the trusted proxy header, when single sign-on is configured."""
+def _sso_user() -> bool | None:
+    """Apply the trusted proxy header, when single sign-on is configured.
+
+    Returns None when SSO is off or the header is absent; otherwise whether the request now
+    belongs to an active user. The header is authoritative: a session of another user ends.
+    """
     header = current_app.config.get("PORTAL_SSO_HEADER")
     if not header or not request.headers.get(header):
-        return False
+        return None
     username = request.headers[header].strip().lower()
+    if current_user.is_authenticated and current_user.username == username:
+        return True
+    logout_user()
     user = get_db().scoped.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active:
         return False
@@ -94,7 +101,8 @@ def guard_request():
     """Refuse anonymous access to everything but the public endpoints."""
     if _is_public():
         return None
-    if current_user.is_authenticated or _sso_login():
+    sso = _sso_user()
+    if sso or (sso is None and current_user.is_authenticated):
         g.user = current_user._get_current_object()
         return None
     if _wants_json():
