@@ -38,7 +38,8 @@ def sparkline(
             hovertemplate="%{x}: %{y:" + hover_format + "}<extra></extra>",
         )
     )
-    low, high = (min(values), max(values)) if values else (0, 1)
+    present = [v for v in values if v is not None]
+    low, high = (min(present), max(present)) if present else (0, 1)
     pad = (high - low) * 0.15 or abs(high) * 0.05 or 1
     fig.update_layout(
         template="portal",

@@ -57,9 +57,9 @@ def kpi_body(result: dict, trend: dict | None, locale: str | None) -> list:
             title=compare,
         ),
     ]
-    if trend and trend.get("rows"):
+    if trend and any(r["value"] is not None for r in trend.get("rows", [])):
         labels = [r["month"] for r in trend["rows"]]
-        values = [r["value"] if r["value"] is not None else 0 for r in trend["rows"]]
+        values = [r["value"] for r in trend["rows"]]  # a missing month is a gap, not a zero
         hover = ".2%" if fmt == "percent" else ",.0f"
         children.append(
             dcc.Graph(

@@ -199,6 +199,10 @@ class _Compiler:
                 raise FormulaError(f"'{method}' does not take the argument '{kw.arg}'")
             kwargs[kw.arg] = self.visit(kw.value)
         try:
-            return getattr(target, method)(*args, **kwargs)
+            result = getattr(target, method)(*args, **kwargs)
         except (AttributeError, TypeError) as exc:
             raise FormulaError(f"'{method}' cannot be applied here: {exc}") from None
+        if method == "sum" and "where" in kwargs:
+            # SQL gives NULL when no row of a non-empty group matches; the business answer is 0.
+            result = result.fill_null(0)
+        return result

@@ -67,6 +67,11 @@ def make_browser():
         ):
             options.add_argument(arg)
         options.add_experimental_option("prefs", {"intl.accept_languages": language})
+        if width < 600:  # Chromium's windows are never narrower than ~500 px: emulate a phone
+            options.add_experimental_option(
+                "mobileEmulation",
+                {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2}},
+            )
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
         driver.set_page_load_timeout(60)
         drivers.append(driver)

@@ -1,4 +1,4 @@
-"""A person opens the portal and sees real KPI figures, in Chinese and in English."""
+"""A person logs in and sees real KPI figures for their branch, in Chinese and in English."""
 
 import re
 
@@ -7,10 +7,20 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.conftest import DEMO_PASSWORD
+
 pytestmark = pytest.mark.browser
 
 
-def _kpi_values(driver):
+def log_in(driver, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    driver.get(base + "/")
+    WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "username")))
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+
+
+def kpi_values(driver):
     WebDriverWait(driver, 60).until(
         lambda d: (
             len([e for e in d.find_elements(By.CLASS_NAME, "kpi-value") if e.text.strip()]) >= 8
@@ -19,10 +29,14 @@ def _kpi_values(driver):
     return [e.text for e in driver.find_elements(By.CLASS_NAME, "kpi-value")]
 
 
-def test_home_shows_kpi_cards_and_switches_language(live_server, make_browser):
+def test_log_in_see_kpis_switch_language_log_out(live_server, make_browser):
     driver = make_browser(1440, 900, "zh-CN")
-    driver.get(live_server + "/")
-    values = _kpi_values(driver)
+    log_in(driver, live_server, "leader", "wrong-Password1")
+    error = WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "login-error")))
+    assert "用户名或密码错误" in error.text
+    driver.find_element(By.ID, "username").clear()
+    log_in(driver, live_server, "leader")
+    values = kpi_values(driver)
     assert any(v.endswith("亿元") for v in values)
     assert any(re.fullmatch(r"\d+\.\d{2}%", v) for v in values)  # NPL ratio, penetration
     assert "数据速览" in driver.find_element(By.CLASS_NAME, "page-title").text
@@ -32,14 +46,28 @@ def test_home_shows_kpi_cards_and_switches_language(live_server, make_browser):
     WebDriverWait(driver, 30).until(
         EC.text_to_be_present_in_element((By.CLASS_NAME, "page-title"), "Data overview")
     )
-    values = _kpi_values(driver)
-    assert any(v.startswith("¥") and v.endswith(" bn") for v in values)
+    values = kpi_values(driver)
+    assert any(v.startswith("¥") and v.endswith((" bn", " m")) for v in values)
+
+    driver.find_element(By.ID, "user-menu").click()
+    WebDriverWait(driver, 10).until(EC.element_to_be_clickable((By.ID, "logout-link"))).click()
+    WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "login-submit")))
+
+
+def test_branch_user_sees_smaller_figures_than_the_leader(live_server, make_browser):
+    leader = make_browser(1440, 900, "en")
+    log_in(leader, live_server, "leader")
+    bank = kpi_values(leader)
+    cm = make_browser(1440, 900, "en")
+    log_in(cm, live_server, "bj_cm")
+    branch = kpi_values(cm)
+    assert bank[0] != branch[0]  # deposit balance: the whole bank vs one sub-branch
 
 
 def test_home_renders_on_a_phone(live_server, make_browser):
     driver = make_browser(390, 844, "en")
-    driver.get(live_server + "/lang/en?next=/")
-    _kpi_values(driver)
+    log_in(driver, live_server, "analyst")
+    kpi_values(driver)
     cards = driver.find_elements(By.CLASS_NAME, "kpi-card")
     widths = {c.size["width"] for c in cards}
     assert max(widths) <= 390 and min(widths) > 300  # one card per row

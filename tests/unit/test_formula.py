@@ -56,3 +56,14 @@ def test_unknown_column_is_reported_by_resolver():
 
     with pytest.raises(FormulaError, match="unknown column 'nope'"):
         compile_formula("nope.sum()", strict)
+
+
+def test_a_filtered_sum_over_no_matching_rows_is_zero():
+    import duckdb
+
+    con = ibis.duckdb.from_connection(duckdb.connect())
+    t = con.create_table("loans", {"balance": [100.0, 50.0], "grade": ["正常", "关注"]})
+    ratio = compile_formula(
+        "balance.sum(where=grade.isin(['次级'])) / balance.sum()", t.__getitem__
+    )
+    assert con.execute(t.aggregate(v=ratio))["v"][0] == 0.0
