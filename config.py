@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
+import click
+
 DEFAULT_PORT = 8050
 WAREHOUSE_SCHEMES = {
     "duckdb",
@@ -32,8 +34,15 @@ WAREHOUSE_SCHEMES = {
 }
 
 
-class ConfigError(ValueError):
-    """A setting is invalid; the message names the variable."""
+class ConfigError(click.ClickException, ValueError):
+    """A setting is invalid; the message names the variable.
+
+    A ClickException, so that `flask --app app ...` prints it as one `Error: ...` line.
+    """
+
+    def __init__(self, message: str):
+        click.ClickException.__init__(self, message)
+        self.exit_code = 2
 
 
 @dataclass(frozen=True)
