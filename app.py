@@ -122,6 +122,35 @@ def create_dash(server: Flask) -> dash.Dash:
     return app
 
 
+def demo_login_lines(server: Flask) -> list[str]:
+    """Return lines describing the demo accounts present in the store, for the console."""
+    from sqlalchemy import select
+
+    from portal.db import get_db
+    from portal.models import User
+    from portal.services.setup import DEMO_USERS
+
+    demo = {u.username for u in DEMO_USERS}
+    try:
+        with server.app_context(), get_db().session() as s:
+            users = s.scalars(select(User).where(User.username.in_(demo)).order_by(User.id)).all()
+    except Exception:  # noqa: BLE001 - no store yet: nothing to list
+        return ["(no portal store yet: run `flask --app app portal init --demo`)"]
+    if not users:
+        return []
+    settings: Settings = server.config["PORTAL_SETTINGS"]
+    hint = (
+        "Portal#2026"
+        if settings.demo_password == "Portal#2026"
+        else "the value of PORTAL_DEMO_PASSWORD"
+    )
+    lines = [f"Demo logins (password: {hint}):"]
+    for user in users:
+        roles = ", ".join(sorted(user.role_codes))
+        lines.append(f"  {user.username:<10} {user.display_name}  {roles}  @ {user.branch.name_en}")
+    return lines
+
+
 def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -132,7 +161,9 @@ def main() -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     settings: Settings = server.config["PORTAL_SETTINGS"]
-    print(f"Bank data portal: http://{settings.host}:{settings.port}/", flush=True)
+    print(f"\nBank data portal: http://{settings.host}:{settings.port}/", flush=True)
+    for line in demo_login_lines(server):
+        print(line, flush=True)
     server.run(host=settings.host, port=settings.port, debug=False, threaded=True)
     return 0
 
