@@ -75,9 +75,32 @@ def referenced_names(text: str) -> set[str]:
     return names - aliases
 
 
-def compile_formula(text: str, column: Callable[[str], object]):
-    """Return the Ibis expression for `text`, resolving names through `column(name)`."""
-    return _Compiler(column).visit(_parse(text).body)
+def compile_formula(text: str, column: Callable[[str], object], aggregate: Callable | None = None):
+    """Return the Ibis expression for `text`, resolving names through `column(name)`.
+
+    `aggregate(method, target_node, where)`, when given, builds each aggregate call instead
+    (used to rewrite a measure over pre-aggregated partials); it may raise NotDecomposable.
+    """
+    return _Compiler(column, aggregate).visit(_parse(text).body)
+
+
+class NotDecomposable(FormulaError):
+    """The formula cannot be computed from partial aggregates; use the plain plan."""
+
+
+def aggregate_calls(text: str) -> list[tuple[str, ast.AST, ast.AST | None]]:
+    """Return (method, target node, where node or None) for every aggregate call in a formula."""
+    return [
+        (
+            node.func.attr,
+            node.func.value,
+            next((k.value for k in node.keywords if k.arg == "where"), None),
+        )
+        for node in ast.walk(_parse(text))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in AGGREGATE_METHODS
+    ]
 
 
 def _check_identifier(name: str) -> None:
@@ -95,8 +118,9 @@ def _parse(text: str) -> ast.Expression:
 
 
 class _Compiler:
-    def __init__(self, column: Callable[[str], object]):
+    def __init__(self, column: Callable[[str], object], aggregate: Callable | None = None):
         self.column = column
+        self.aggregate = aggregate
 
     def visit(self, node):
         handler = getattr(self, f"visit_{type(node).__name__}", None)
@@ -191,6 +215,11 @@ class _Compiler:
             raise FormulaError(
                 f"method '{method}' is not allowed (allowed: {', '.join(sorted(_METHODS))})"
             )
+        if self.aggregate is not None and method in AGGREGATE_METHODS:
+            if node.args or {kw.arg for kw in node.keywords} - allowed_kw:
+                raise NotDecomposable(method)
+            where = {kw.arg: self.visit(kw.value) for kw in node.keywords}.get("where")
+            return self.aggregate(method, node.func.value, where)
         target = self.visit(node.func.value)
         args = [self.visit(a) for a in node.args]
         kwargs = {}

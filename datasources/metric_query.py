@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from datasources.catalog import Catalog, Dimension, Metric
 from datasources.formula import JOIN_SEPARATOR, FormulaError, compile_formula, referenced_names
 from datasources.periods import Period, add_months, last_month_end_on_or_before, month_ends_between
+from datasources.preaggregate import TwoStagePlan
 from datasources.relations import TableProvider, build_source
 
 FILTER_OPS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte")
@@ -129,6 +130,36 @@ def _month_key(time_col):
     return time_col.truncate("M").cast("date")
 
 
+def _period_parts(metric: Metric, period: Period, by_month: bool):
+    """Return functions of the time column: the period predicate and the group key."""
+    if metric.time_grain == "snapshot":
+        if by_month:
+            months = month_ends_between(add_months(period.start, -1), period.end)
+        else:
+            months = [
+                last_month_end_on_or_before(period.end),
+                last_month_end_on_or_before(period.previous_end),
+            ]
+
+        def predicate(t):
+            return t.isin(months)
+
+        def is_current(t):
+            return t == months[0]
+    else:
+        start = add_months(period.start, -1) if by_month else period.previous_start
+
+        def predicate(t):
+            return t.between(start, period.end)
+
+        def is_current(t):
+            return t >= period.start
+
+    if by_month:
+        return predicate, MONTH, _month_key
+    return predicate, BUCKET, lambda t: ibis.ifelse(is_current(t), "current", "previous")
+
+
 def metric_expression(
     tables: TableProvider,
     catalog: Catalog,
@@ -138,8 +169,85 @@ def metric_expression(
     period: Period,
     locale: str | None = None,
 ):
-    """Return the Ibis expression for a formula metric (not a ratio)."""
+    """Return the Ibis expression for a formula metric (not a ratio).
+
+    Uses the aggregate-then-join plan (datasources/preaggregate.py) when the formula allows,
+    else joins the dimensions to the facts first.
+    """
     dims: list[Dimension] = [catalog.dimensions[d] for d in by]
+    try:
+        return _two_stage_expression(tables, catalog, metric, dims, filters, period, locale)
+    except FormulaError:
+        return _plain_expression(tables, catalog, metric, dims, filters, period, locale)
+
+
+def _filter_predicate(f: MetricFilter, dim: Dimension, column, time_col):
+    if dim.time:
+        value = (
+            [_month_value(v) for v in f.value]
+            if isinstance(f.value, list)
+            else _month_value(f.value)
+        )
+        return _apply_op(_month_key(time_col), f.op, value)
+    return _apply_op(compile_formula(dim.key, column), f.op, f.value)
+
+
+def _group_columns(dims: list[Dimension], column, locale) -> dict:
+    group = {}
+    for dim in dims:
+        if dim.time:
+            continue
+        group[dim.id] = compile_formula(dim.key, column)
+        label = dim.label_for(locale)
+        if label:
+            group[f"{dim.id}_label"] = compile_formula(label, column)
+    return group
+
+
+def _two_stage_expression(tables, catalog, metric, dims, filters, period, locale):
+    plan = TwoStagePlan(tables, catalog.joins, metric.table)
+    time_name = metric.time_column
+    predicate, time_key, time_value = _period_parts(metric, period, any(d.time for d in dims))
+    plan.filter_stage1(lambda t: predicate(t[time_name]))
+    plan.add_key(time_key, lambda t: time_value(t[time_name]))
+
+    late_formulas: list[str] = []  # metric filter on joined columns, applied after the join
+    late_filters: list[tuple[MetricFilter, Dimension]] = []
+    if metric.filter:
+        if plan.is_base_only(metric.filter):
+            plan.filter_stage1(lambda t: compile_formula(metric.filter, _resolver(t)))
+        else:
+            plan.need_formula(metric.filter)
+            late_formulas.append(metric.filter)
+    for f in filters:
+        dim = catalog.dimensions[f.field]
+        if dim.time or plan.is_base_only(dim.key):
+            plan.filter_stage1(
+                lambda t, f=f, dim=dim: _filter_predicate(f, dim, _resolver(t), t[time_name])
+            )
+        else:
+            plan.need_formula(dim.key)
+            late_filters.append((f, dim))
+    for dim in dims:
+        for formula in (dim.key, dim.label_for(locale)):
+            if formula and not dim.time:
+                plan.need_formula(formula)
+    plan.need_measure(metric.expression)
+
+    source = plan.stage2_source()
+    column = _resolver(source)
+    predicates = [compile_formula(text, column) for text in late_formulas]
+    predicates += [_filter_predicate(f, dim, column, None) for f, dim in late_filters]
+    filtered = source.filter(predicates) if predicates else source
+    column = _resolver(filtered)
+    group = (
+        {time_key: filtered[time_key]} if time_key == BUCKET or any(d.time for d in dims) else {}
+    )
+    group.update(_group_columns(dims, column, locale))
+    return filtered.group_by(**group).aggregate(value=plan.finish(filtered, metric.expression))
+
+
+def _plain_expression(tables, catalog, metric, dims, filters, period, locale):
     filter_dims = [catalog.dimensions[f.field] for f in filters]
     formulas = [metric.expression, metric.filter]
     for dim in dims + filter_dims:
@@ -148,51 +256,19 @@ def metric_expression(
     column = _resolver(source)
     time_col = source[metric.time_column]
 
-    predicates = []
+    predicate, time_key, time_value = _period_parts(metric, period, any(d.time for d in dims))
+    predicates = [predicate(time_col)]
     if metric.filter:
         predicates.append(compile_formula(metric.filter, column))
-    for f, dim in zip(filters, filter_dims, strict=True):
-        if dim.time:
-            value = (
-                [_month_value(v) for v in f.value]
-                if isinstance(f.value, list)
-                else _month_value(f.value)
-            )
-            predicates.append(_apply_op(_month_key(time_col), f.op, value))
-        else:
-            predicates.append(_apply_op(compile_formula(dim.key, column), f.op, f.value))
-
-    by_month = any(d.time for d in dims)
-    snapshot = metric.time_grain == "snapshot"
-    if snapshot:
-        if by_month:
-            months = month_ends_between(add_months(period.start, -1), period.end)
-        else:
-            months = [
-                last_month_end_on_or_before(period.end),
-                last_month_end_on_or_before(period.previous_end),
-            ]
-        predicates.append(time_col.isin(months))
-    else:
-        start = add_months(period.start, -1) if by_month else period.previous_start
-        predicates.append(time_col.between(start, period.end))
+    predicates += [
+        _filter_predicate(f, dim, column, time_col)
+        for f, dim in zip(filters, filter_dims, strict=True)
+    ]
 
     filtered = source.filter(predicates)
-    column = _resolver(filtered)
-    t = filtered[metric.time_column]
-    group = {}
-    if not by_month:
-        is_current = (t == months[0]) if snapshot else (t >= period.start)
-        group[BUCKET] = ibis.ifelse(is_current, "current", "previous")
-    for dim in dims:
-        if dim.time:
-            group[MONTH] = _month_key(t)
-            continue
-        group[dim.id] = compile_formula(dim.key, column)
-        label = dim.label_for(locale)
-        if label:
-            group[f"{dim.id}_label"] = compile_formula(label, column)
-    measure = compile_formula(metric.expression, column)
+    group = {time_key: time_value(filtered[metric.time_column])}
+    group.update(_group_columns(dims, _resolver(filtered), locale))
+    measure = compile_formula(metric.expression, _resolver(filtered))
     return filtered.group_by(**group).aggregate(value=measure)
 
 

@@ -127,9 +127,9 @@ def relation(tables: TableProvider, name: str):
     return tables.table(name)
 
 
-def build_source(tables: TableProvider, joins: dict, table: str, aliases: set[str]):
-    """Return `table` left-joined to each join alias, joined columns named alias__column."""
-    base = relation(tables, table)
+def build_source(tables: TableProvider, joins: dict, table: str, aliases: set[str], base=None):
+    """Return `table` (or `base`) left-joined to each alias, joined columns named alias__column."""
+    base = relation(tables, table) if base is None else base
     for alias in sorted(aliases):
         join = joins[alias]
         other = relation(tables, join.table)
