@@ -161,9 +161,8 @@ def main() -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     settings: Settings = server.config["PORTAL_SETTINGS"]
-    print(f"\nBank data portal: http://{settings.host}:{settings.port}/", flush=True)
-    for line in demo_login_lines(server):
-        print(line, flush=True)
+    print("", *demo_login_lines(server), sep="\n", flush=True)
+    print(f"\nBank data portal: http://{settings.host}:{settings.port}/\n", flush=True)
     server.run(host=settings.host, port=settings.port, debug=False, threaded=True)
     return 0
 
