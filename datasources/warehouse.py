@@ -8,6 +8,7 @@ log and the slow-query list of the operations console).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -58,6 +59,7 @@ class Warehouse:
         self._listeners: list[QueryListener] = []
         self.recent = deque(maxlen=200)  # the latest queries, newest last
         self.slow = deque(maxlen=100)
+        self._compile_cached = functools.lru_cache(maxsize=1024)(self._compile_uncached)
 
     # -- connection -------------------------------------------------------------------------
     @property
@@ -150,6 +152,13 @@ class Warehouse:
         self._listeners.append(listener)
 
     def compile(self, expr) -> str:
+        """Return the SQL of an expression, memoised (Ibis expressions hash by structure)."""
+        try:
+            return self._compile_cached(expr)
+        except TypeError:  # an unhashable literal somewhere in the expression
+            return str(self.backend.compile(expr))
+
+    def _compile_uncached(self, expr) -> str:
         return str(self.backend.compile(expr))
 
     def execute(

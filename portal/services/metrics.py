@@ -9,6 +9,7 @@ in the user's language.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pandas as pd
@@ -21,6 +22,7 @@ from datasources.relations import TableProvider
 from portal.errors import Invalid, NotFound
 
 MAX_BY = 3
+AS_OF_TTL = 60.0  # seconds
 TREND_MONTHS = 12
 
 
@@ -30,6 +32,7 @@ class MetricService:
     def __init__(self, warehouse, catalog: Catalog):
         self.warehouse = warehouse
         self.catalog = catalog
+        self._as_of: tuple[float, date] | None = None
 
     # -- catalog ----------------------------------------------------------------------------
     def list_metrics(self, locale: str | None = None) -> list[dict]:
@@ -46,10 +49,18 @@ class MetricService:
         return self.catalog.metrics[metric_id]
 
     def as_of(self, tables: TableProvider) -> date:
-        """Return the warehouse's data date (the last month-end of its history)."""
-        meta = tables.table("meta_warehouse")
-        frame = self.warehouse.execute(meta.select("as_of"), scope_key="meta", label="meta:as_of")
-        return pd.Timestamp(frame["as_of"].iloc[0]).date()
+        """Return the warehouse's data date (the last month-end of its history).
+
+        Read at most once a minute: it changes only when the warehouse is reloaded.
+        """
+        now = time.monotonic()
+        if self._as_of is None or now - self._as_of[0] > AS_OF_TTL:
+            meta = tables.table("meta_warehouse")
+            frame = self.warehouse.execute(
+                meta.select("as_of"), scope_key="meta", label="meta:as_of"
+            )
+            self._as_of = (now, pd.Timestamp(frame["as_of"].iloc[0]).date())
+        return self._as_of[1]
 
     # -- queries ----------------------------------------------------------------------------
     def query(

@@ -44,7 +44,7 @@ def test_kpi_card_shows_the_service_value_change_and_sparkline(app):
     change = _find(body, "kpi-change")
     assert change.className.split()[-1] in {"kpi-good", "kpi-bad", "kpi-flat"}
     graph = next(c for c in body if isinstance(c, dcc.Graph))
-    assert len(graph.figure.data[0].x) == 12
+    assert len(graph.figure["data"][0]["x"]) == 12
 
 
 def test_kpi_card_in_chinese_uses_wan_yi(app):
