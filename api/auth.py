@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask import Blueprint, jsonify, redirect, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -152,6 +152,4 @@ def logout_api():
 @api.get("/me")
 def me():
     """Return the logged-in user."""
-    return jsonify(
-        {"user": user_json(current_user), "demo": bool(current_app.config.get("TESTING"))}
-    )
+    return jsonify({"user": user_json(current_user)})
