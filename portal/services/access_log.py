@@ -23,6 +23,9 @@ from portal.services.audit import record_event
 log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.5
 MAX_BATCH = 500
+# While the store is unreachable events wait in memory; past this many, new ones are dropped
+# (and counted, and logged) rather than let the web process run out of memory.
+MAX_QUEUED = 100_000
 
 
 class AccessLogWriter:
@@ -31,17 +34,23 @@ class AccessLogWriter:
     def __init__(self, db, interval: float = FLUSH_INTERVAL):
         self.db = db
         self.interval = interval
-        self._queue: queue.Queue[dict] = queue.Queue()
+        self._queue: queue.Queue[dict] = queue.Queue(maxsize=MAX_QUEUED)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.written = 0
         self.failed = 0
+        self.dropped = 0
 
     def record(self, **event) -> None:
         """Queue one event (the keyword arguments of audit.record_event)."""
         event.setdefault("at", datetime.now(UTC))
-        self._queue.put(event)
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+            if self.dropped % 1000 == 1:
+                log.error("access log queue full: %d events dropped so far", self.dropped)
         self._ensure_thread()
 
     def _ensure_thread(self) -> None:
@@ -76,7 +85,10 @@ class AccessLogWriter:
                 log.exception("access log write failed; %d events kept for retry", len(batch))
                 self.failed += len(batch)
                 for event in batch:
-                    self._queue.put(event)
+                    try:
+                        self._queue.put_nowait(event)
+                    except queue.Full:
+                        self.dropped += 1
                 return 0
             self.written += len(batch)
             return len(batch)

@@ -53,3 +53,21 @@ def test_the_chain_stays_valid(app, client):
     app.extensions["access_log"].flush()
     with app.app_context(), get_db().session() as s:
         assert verify_chain(s) == (True, None)
+
+
+def test_events_wait_while_the_store_is_down_and_are_written_later(app):
+    writer = app.extensions["access_log"]
+    writer.flush()
+    real_db = writer.db
+
+    class Down:
+        def session(self):
+            raise ConnectionError("store unreachable")
+
+    writer.db = Down()
+    writer.record(event_type="page_view", object_type="page", object_id="/outage", actor_name="leader")
+    assert writer.flush() == 0 and writer.failed == 1
+    writer.db = real_db
+    assert writer.flush() == 1
+    views = _events(app, "page_view")
+    assert views[-1].object_id == "/outage"
