@@ -334,7 +334,7 @@ def compute_metric(
         return _divide(num, den, by)
     expr = metric_expression(tables, catalog, metric, by, filters, period, locale)
     frame = warehouse.execute(expr, scope_key=tables.scope_key, label=f"metric:{metric.id}")
-    return _shape(frame, by)
+    return _shape(frame, by, period)
 
 
 def _dim_columns(frame: pd.DataFrame, by: list[str]) -> list[str]:
@@ -346,7 +346,7 @@ def _dim_columns(frame: pd.DataFrame, by: list[str]) -> list[str]:
     return cols
 
 
-def _shape(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+def _shape(frame: pd.DataFrame, by: list[str], period: Period) -> pd.DataFrame:
     dim_cols = _dim_columns(frame, by)
     if MONTH in by:
         frame = frame.copy()
@@ -355,11 +355,8 @@ def _shape(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         frame = frame.sort_values(others + [MONTH], na_position="last")
         grouped = frame.groupby(others, dropna=False)["value"] if others else frame["value"]
         frame["previous"] = grouped.shift(1)
-        # The first month is only there to give the second its previous value.
-        first = frame[MONTH].min()
-        months = sorted(frame[MONTH].unique())
-        if len(months) > 1:
-            frame = frame[frame[MONTH] != first]
+        # The month before the period is only there to give the first month its previous value.
+        frame = frame[frame[MONTH] >= period.start.strftime("%Y-%m")]
         return frame[dim_cols + ["value", "previous"]].reset_index(drop=True)
     if not dim_cols:
         current = frame.loc[frame[BUCKET] == "current", "value"]
