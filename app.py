@@ -79,12 +79,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from datasources.catalog import load_catalog
     from datasources.warehouse import Warehouse
     from portal.services.metrics import MetricService
+    from portal.services.pivot import PivotService
 
     warehouse = Warehouse(settings.warehouse_url, cache=cache)
     catalog = load_catalog()
     server.extensions["warehouse"] = warehouse
     server.extensions["metric_catalog"] = catalog
     server.extensions["metric_service"] = MetricService(warehouse, catalog)
+    server.extensions["pivot_service"] = PivotService(warehouse, catalog)
 
     from api import register_api
     from portal.cli import register_cli

@@ -13,6 +13,7 @@ def register_api(server: Flask) -> None:
     from api.auth import bp as auth_bp
     from api.health import bp as health_bp
     from api.metrics import bp as metrics_bp
+    from api.pivot import bp as pivot_bp
     from api.preferences import bp as preferences_bp
     from api.vendor import bp as vendor_bp
 
@@ -22,6 +23,7 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(auth_api_bp, url_prefix="/api/v1")
     server.register_blueprint(preferences_bp)
     server.register_blueprint(metrics_bp, url_prefix="/api/v1")
+    server.register_blueprint(pivot_bp, url_prefix="/api/v1")
 
     @server.errorhandler(PortalError)
     def _portal_error(exc: PortalError):

@@ -7,6 +7,8 @@ must hide, `BRANCH_COLUMN` the column that row-level scope filters on.
 
 from __future__ import annotations
 
+from datasources.pivot_rollup import ROLLUP_TABLES
+
 TABLES: dict[str, dict[str, str]] = {
     # Head office -> branches -> sub-branches, with city, region and coordinates.
     "dim_branch": {
@@ -147,6 +149,10 @@ TABLES: dict[str, dict[str, str]] = {
         "history_months": "int32",
     },
 }
+
+# The monthly summary tables (DWS tier) the generator builds from the large facts; pivots and
+# metrics read them when a query needs nothing finer (datasources/pivot_rollup.py).
+TABLES.update(ROLLUP_TABLES)
 
 # Columns that identify a person (SPEC §7.2), per table.
 PII_COLUMNS: dict[str, dict[str, str]] = {

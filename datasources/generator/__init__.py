@@ -48,7 +48,7 @@ PHASES = {
 STEPS = [
     "dim_branch", "dim_product", "dim_date", "customers", "fact_loan", "fact_balance_monthly",
     "dim_customer", "fact_transaction", "fact_channel_usage", "fact_budget",
-    "ext_company_registry", "ext_industry_news", "meta_warehouse", "checkpoint",
+    "ext_company_registry", "ext_industry_news", "meta_warehouse", "rollups", "checkpoint",
 ]  # fmt: skip
 
 __all__ = ["GENERATOR_VERSION", "generate_warehouse"]
@@ -158,6 +158,8 @@ def generate_warehouse(
             writer.write("ext_industry_news", build_news(phase_rng(seed, "news"), scale, tl))
         with step("meta_warehouse"):
             writer.write("meta_warehouse", _meta(seed, scale, as_of))
+        with step("rollups"):
+            writer.build_rollups()
         with step("checkpoint"):
             rows = writer.commit()
     except BaseException:

@@ -112,6 +112,16 @@ class WarehouseWriter:
             self._thread.join()
             self._thread = None
 
+    def build_rollups(self) -> None:
+        """Wait for queued tables, then build the monthly summary tables (DWS) from the facts."""
+        import ibis
+
+        from datasources.pivot_rollup import build_rollups
+
+        self._finish()
+        self._raise()
+        self.rows.update(build_rollups(ibis.duckdb.from_connection(self.con)))
+
     def commit(self) -> dict[str, int]:
         """Wait for queued tables, checkpoint, and move the file into place."""
         self._finish()
