@@ -102,4 +102,8 @@ def init_command(demo):
 
 
 def register_cli(app: Flask) -> None:
+    from mining.cli import mining
+
+    if "mining" not in portal_cli.commands:
+        portal_cli.add_command(mining)
     app.cli.add_command(portal_cli)
