@@ -17,6 +17,7 @@ import pandas as pd
 from flask_babel import gettext as _
 
 from datasources.catalog import Catalog, Dimension, Metric
+from datasources.errors import QueryError
 from datasources.formula import JOIN_SEPARATOR, FormulaError, compile_formula, referenced_names
 from datasources.periods import Period, add_months, last_month_end_on_or_before, month_ends_between
 from datasources.preaggregate import TwoStagePlan
@@ -27,13 +28,8 @@ MONTH = "month"
 BUCKET = "_bucket"
 
 
-class MetricQueryError(ValueError):
+class MetricQueryError(QueryError):
     """A request the catalog cannot answer (unknown dimension, bad filter); says why."""
-
-    def __init__(self, message: str, code: str = "invalid_query", **params):
-        super().__init__(message)
-        self.code = code
-        self.params = params
 
 
 @dataclass(frozen=True)

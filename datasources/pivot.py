@@ -20,6 +20,7 @@ from datetime import date
 import ibis
 
 from datasources.catalog import Catalog, Dimension, Text
+from datasources.errors import QueryError
 from datasources.formula import JOIN_SEPARATOR, FormulaError, compile_formula, referenced_names
 from datasources.periods import Period
 from datasources.relations import UnboundTables, build_source
@@ -34,13 +35,10 @@ DEFAULT_CELL_LIMIT = 10_000
 DEFAULT_MAX_COLUMNS = 200
 
 
-class PivotError(ValueError):
+class PivotError(QueryError):
     """A pivot the data layer cannot build (unknown field, bad combination); says why."""
 
-    def __init__(self, message: str, code: str = "invalid_pivot", **params):
-        super().__init__(message)
-        self.code = code
-        self.params = params
+    default_code = "invalid_pivot"
 
 
 @dataclass(frozen=True)
