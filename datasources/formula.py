@@ -84,6 +84,17 @@ def compile_formula(text: str, column: Callable[[str], object], aggregate: Calla
     return _Compiler(column, aggregate).visit(_parse(text).body)
 
 
+def column_resolver(table):
+    """Return the column lookup `compile_formula` needs for an Ibis table (joined: alias__col)."""
+
+    def column(name: str):
+        if name not in table.columns:
+            raise FormulaError(f"unknown column '{name.replace(JOIN_SEPARATOR, '.')}'")
+        return table[name]
+
+    return column
+
+
 class NotDecomposable(FormulaError):
     """The formula cannot be computed from partial aggregates; use the plain plan."""
 

@@ -18,7 +18,13 @@ from flask_babel import gettext as _
 
 from datasources.catalog import Catalog, Dimension, Metric
 from datasources.errors import QueryError
-from datasources.formula import JOIN_SEPARATOR, FormulaError, compile_formula, referenced_names
+from datasources.formula import (
+    JOIN_SEPARATOR,
+    FormulaError,
+    column_resolver,
+    compile_formula,
+    referenced_names,
+)
 from datasources.periods import Period, add_months, last_month_end_on_or_before, month_ends_between
 from datasources.preaggregate import TwoStagePlan
 from datasources.relations import TableProvider, build_source
@@ -47,15 +53,6 @@ def _aliases(formulas) -> set[str]:
                 r.split(JOIN_SEPARATOR, 1)[0] for r in referenced_names(f) if JOIN_SEPARATOR in r
             }
     return found
-
-
-def _resolver(source):
-    def column(name: str):
-        if name not in source.columns:
-            raise FormulaError(f"unknown column '{name.replace(JOIN_SEPARATOR, '.')}'")
-        return source[name]
-
-    return column
 
 
 def normalise_filters(metric: Metric, catalog: Catalog, filters) -> list[MetricFilter]:
@@ -211,7 +208,7 @@ def _two_stage_expression(tables, catalog, metric, dims, filters, period, locale
     late_filters: list[tuple[MetricFilter, Dimension]] = []
     if metric.filter:
         if plan.is_base_only(metric.filter):
-            plan.filter_stage1(lambda t: compile_formula(metric.filter, _resolver(t)))
+            plan.filter_stage1(lambda t: compile_formula(metric.filter, column_resolver(t)))
         else:
             plan.need_formula(metric.filter)
             late_formulas.append(metric.filter)
@@ -219,7 +216,7 @@ def _two_stage_expression(tables, catalog, metric, dims, filters, period, locale
         dim = catalog.dimensions[f.field]
         if dim.time or plan.is_base_only(dim.key):
             plan.filter_stage1(
-                lambda t, f=f, dim=dim: _filter_predicate(f, dim, _resolver(t), t[time_name])
+                lambda t, f=f, dim=dim: _filter_predicate(f, dim, column_resolver(t), t[time_name])
             )
         else:
             plan.need_formula(dim.key)
@@ -231,11 +228,11 @@ def _two_stage_expression(tables, catalog, metric, dims, filters, period, locale
     plan.need_measure(metric.expression)
 
     source = plan.stage2_source()
-    column = _resolver(source)
+    column = column_resolver(source)
     predicates = [compile_formula(text, column) for text in late_formulas]
     predicates += [_filter_predicate(f, dim, column, None) for f, dim in late_filters]
     filtered = source.filter(predicates) if predicates else source
-    column = _resolver(filtered)
+    column = column_resolver(filtered)
     group = (
         {time_key: filtered[time_key]} if time_key == BUCKET or any(d.time for d in dims) else {}
     )
@@ -249,7 +246,7 @@ def _plain_expression(tables, catalog, metric, dims, filters, period, locale):
     for dim in dims + filter_dims:
         formulas += [dim.key, dim.label_for(locale)]
     source = build_source(tables, catalog.joins, metric.table, _aliases(formulas))
-    column = _resolver(source)
+    column = column_resolver(source)
     time_col = source[metric.time_column]
 
     predicate, time_key, time_value = _period_parts(metric, period, any(d.time for d in dims))
@@ -263,8 +260,8 @@ def _plain_expression(tables, catalog, metric, dims, filters, period, locale):
 
     filtered = source.filter(predicates)
     group = {time_key: time_value(filtered[metric.time_column])}
-    group.update(_group_columns(dims, _resolver(filtered), locale))
-    measure = compile_formula(metric.expression, _resolver(filtered))
+    group.update(_group_columns(dims, column_resolver(filtered), locale))
+    measure = compile_formula(metric.expression, column_resolver(filtered))
     return filtered.group_by(**group).aggregate(value=measure)
 
 

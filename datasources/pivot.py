@@ -21,7 +21,12 @@ import ibis
 
 from datasources.catalog import Catalog, Dimension, Text
 from datasources.errors import QueryError
-from datasources.formula import JOIN_SEPARATOR, FormulaError, compile_formula, referenced_names
+from datasources.formula import (
+    JOIN_SEPARATOR,
+    column_resolver,
+    compile_formula,
+    referenced_names,
+)
 from datasources.periods import Period
 from datasources.relations import UnboundTables, build_source
 from datasources.schema import TABLES
@@ -254,15 +259,7 @@ def _reachable(dim: Dimension, columns, aliases: set[str]) -> bool:
     return True
 
 
-def resolver(table):
-    """Return the column lookup that `compile_formula` needs, for `table`."""
-
-    def column(name: str):
-        if name not in table.columns:
-            raise FormulaError(f"unknown column '{name.replace(JOIN_SEPARATOR, '.')}'")
-        return table[name]
-
-    return column
+resolver = column_resolver  # kept under the name the pivot modules use
 
 
 def field_map(catalog: Catalog, dataset: str) -> dict[str, Field]:
