@@ -72,6 +72,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from portal.auth import init_auth
     from portal.db import init_db
+    from portal.services.search_index import install_hooks
+
+    install_hooks()  # keep the search index current on every flush
 
     init_db(server)
     init_auth(server)

@@ -15,6 +15,7 @@ def register_api(server: Flask) -> None:
     from api.metrics import bp as metrics_bp
     from api.pivot import bp as pivot_bp
     from api.preferences import bp as preferences_bp
+    from api.search import bp as search_bp
     from api.vendor import bp as vendor_bp
 
     server.register_blueprint(health_bp)
@@ -24,6 +25,7 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(preferences_bp)
     server.register_blueprint(metrics_bp, url_prefix="/api/v1")
     server.register_blueprint(pivot_bp, url_prefix="/api/v1")
+    server.register_blueprint(search_bp, url_prefix="/api/v1")
 
     @server.errorhandler(PortalError)
     def _portal_error(exc: PortalError):

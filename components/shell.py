@@ -13,11 +13,33 @@ from flask_login import current_user
 from components.ids import URL
 
 
+def _nav_entries() -> list[tuple[str, str, str]]:
+    """(path, icon, label) of the navigation bar, in order; built per request (language)."""
+    return [
+        ("/", "house", _("Home")),
+        ("/pivot", "grid-3x3", _("Pivot")),
+        ("/dashboards", "speedometer2", _("Dashboards")),
+        ("/reports", "file-earmark-bar-graph", _("Reports")),
+        ("/mining", "diagram-3", _("Mining")),
+        ("/store", "shop", _("App store")),
+        ("/questions", "question-circle", _("Q&A")),
+        ("/groups", "people", _("Groups")),
+    ]
+
+
 def _nav_links() -> list:
+    """Links to the pages this portal has (a feature's link appears once its page exists)."""
+    registered = {page.get("path") for page in dash.page_registry.values()}
     return [
         dbc.NavItem(
-            dbc.NavLink([html.I(className="bi bi-house me-1"), _("Home")], href="/", active="exact")
-        ),
+            dbc.NavLink(
+                [html.I(className=f"bi bi-{icon} me-1"), label],
+                href=path,
+                active="exact" if path == "/" else "partial",
+            )
+        )
+        for path, icon, label in _nav_entries()
+        if path in registered
     ]
 
 
@@ -78,6 +100,13 @@ def user_menu(locale: str):
     )
 
 
+def navbar_extras() -> list:
+    """Items between the links and the language switch: the search box, the message badge."""
+    extras = []
+    # -- the search box (issue 4) and the message badge (issue 7) are appended here --
+    return extras
+
+
 def navbar() -> dbc.Navbar:
     locale = str(get_locale() or "zh_CN")
     return dbc.Navbar(
@@ -92,6 +121,7 @@ def navbar() -> dbc.Navbar:
                 dbc.Collapse(
                     [
                         dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
+                        *navbar_extras(),
                         language_switch(locale),
                         dbc.Nav([user_menu(locale)], navbar=True),
                     ],

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal.db import create_store_engine, normalize_url  # noqa: E402
 from portal.models import Base, UTCDateTime  # noqa: E402
+from portal.services.search_index import include_object  # noqa: E402
 
 config = context.config
 target_metadata = Base.metadata
@@ -41,6 +42,7 @@ def _configure(**kwargs) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         render_item=_render_item,
+        include_object=include_object,
         **kwargs,
     )
 

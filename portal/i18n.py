@@ -1,6 +1,7 @@
 """Translations: compile the .po catalogs at start-up and find strings that lack one.
 
-Message ids are English; `translations/zh_CN/LC_MESSAGES/messages.po` holds the Chinese.
+Message ids are English; `translations/zh_CN/LC_MESSAGES/*.po` hold the Chinese: messages.po
+for the shared strings, and one file per feature area where that keeps work apart.
 The compiled .mo files go to the data dir (generated, never committed), rebuilt whenever a
 .po file is newer.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -20,20 +22,39 @@ KEYWORDS = {"_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)
 SCANNED = ("app.py", "pages", "components", "callbacks", "api", "portal", "mining", "datasources")
 
 
+def read_catalog(locale: str) -> Catalog:
+    """Return the merged catalog of a locale: messages.po, then every other .po beside it.
+
+    Each feature area may keep its translations in its own file (e.g. store.po) so that
+    work on different areas does not edit one file; a later file wins on a duplicate id.
+    """
+    folder = SOURCE_DIR / locale / "LC_MESSAGES"
+    paths = sorted(folder.glob("*.po"), key=lambda p: (p.name != "messages.po", p.name))
+    merged = Catalog(locale=locale, fuzzy=False)
+    for path in paths:
+        with path.open("rb") as f:
+            for message in read_po(f, locale=locale):
+                if message.id and message.string and not message.fuzzy:
+                    merged[message.id] = message
+    return merged
+
+
 def compile_catalogs(target: Path) -> Path:
-    """Compile every .po under translations/ into `target`; return `target`."""
-    for po_path in SOURCE_DIR.glob("*/LC_MESSAGES/*.po"):
-        locale = po_path.parts[-3]
+    """Compile each locale's .po files under translations/ into one messages.mo in `target`."""
+    for folder in SOURCE_DIR.glob("*/LC_MESSAGES"):
+        locale = folder.parts[-2]
+        sources = list(folder.glob("*.po"))
+        if not sources:
+            continue
         # Babel parses zh_CN as zh_Hans_CN, which gettext looks up as zh_Hans_CN, then zh.
-        mo_path = target / locale.split("_")[0] / "LC_MESSAGES" / po_path.with_suffix(".mo").name
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        mo_path = target / locale.split("_")[0] / "LC_MESSAGES" / "messages.mo"
+        newest = max(p.stat().st_mtime for p in sources)
+        if mo_path.exists() and mo_path.stat().st_mtime >= newest:
             continue
         mo_path.parent.mkdir(parents=True, exist_ok=True)
-        with po_path.open("rb") as f:
-            catalog = read_po(f, locale=locale)
         tmp = mo_path.with_suffix(".tmp")
         with tmp.open("wb") as f:
-            write_mo(f, catalog)
+            write_mo(f, read_catalog(locale))
         tmp.replace(mo_path)
     return target
 
@@ -69,8 +90,5 @@ def _extract_file(path: Path):
 
 def missing_translations(locale: str = "zh_CN") -> dict[str, list[str]]:
     """Return message ids used in the code that have no translation in `locale`."""
-    po_path = SOURCE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    with po_path.open("rb") as f:
-        catalog = read_po(f, locale=locale)
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    translated = {m.id for m in read_catalog(locale) if m.id}
     return {msgid: where for msgid, where in extract_messages().items() if msgid not in translated}

@@ -30,7 +30,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Migrate the store up to `revision` (the latest by default)."""
     command.upgrade(alembic_config(database_url), revision)
 
@@ -41,8 +41,9 @@ def downgrade(database_url: str, revision: str) -> None:
 
 
 def head_revision() -> str | None:
-    """Return the latest revision in `migrations/versions`."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    """Return the latest revision in `migrations/versions` (heads joined by ',' if several)."""
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def current_revision(database_url: str) -> str | None:
@@ -50,7 +51,8 @@ def current_revision(database_url: str) -> str | None:
     engine = create_store_engine(database_url)
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            heads = MigrationContext.configure(connection).get_current_heads()
+            return ",".join(sorted(heads)) or None
     finally:
         engine.dispose()
 
@@ -58,7 +60,8 @@ def current_revision(database_url: str) -> str | None:
 def make_revision(database_url: str, message: str, autogenerate: bool = True) -> None:
     """Write a new migration numbered after the head, diffing the models against the store."""
     head = head_revision()
-    rev_id = f"{int(head) + 1:04d}" if head and head.isdigit() else None
+    numbers = [int(h) for h in (head or "").split(",") if h.isdigit()]
+    rev_id = f"{max(numbers) + 1:04d}" if numbers else None
     command.revision(
         alembic_config(database_url), message=message, autogenerate=autogenerate, rev_id=rev_id
     )
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
         url = load_settings().database_url
     if args.action == "upgrade":
-        upgrade(url, args.revision or "head")
+        upgrade(url, args.revision or "heads")
     elif args.action == "downgrade":
         downgrade(url, args.revision or "-1")
     elif args.action == "revision":

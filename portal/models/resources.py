@@ -11,7 +11,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, TimestampMixin, one_of, utcnow
 
-RESOURCE_TYPES = ("app", "report", "dashboard", "pivot", "query", "dataset", "metric", "tile")
+RESOURCE_TYPES = (
+    "app",
+    "report",
+    "dashboard",
+    "pivot",
+    "query",
+    "dataset",
+    "metric",
+    "tile",
+    "external",
+    "question",
+    "upload",
+    "screen",
+)
 SUBJECT_TYPES = ("user", "group", "role")
 PERMISSIONS = ("view", "edit", "manage", "unmask", "export")
 

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from datasources.catalog import load_catalog
 from datasources.reference import BRANCHES, DEPARTMENTS
 from portal import migrate
 from portal.db import create_store_engine
 from portal.models import Branch, Department, Group, Role, User
 from portal.services.accounts import check_password_policy, create_user
 from portal.services.audit import record_event
+from portal.services.search_catalog import sync_catalog_resources
+from portal.services.search_index import ensure_index
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +164,9 @@ def init_store(database_url: str, demo: bool = False, demo_password: str = "Port
             created, updated = seed_reference(session)
             if demo:
                 created.update(seed_demo(session, demo_password))
+            catalog = sync_catalog_resources(session, load_catalog())
+            created["resources"], updated["resources"] = catalog["created"], catalog["updated"]
+            ensure_index(session)
             added = {k: v for k, v in created.items() if v}
             if added or any(updated.values()):
                 record_event(

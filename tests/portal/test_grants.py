@@ -19,11 +19,11 @@ def _user(s, name):
 
 @pytest.fixture
 def dataset(db):
-    with db.session() as s, s.begin():
-        r = Resource(type="dataset", key="dim_customer", title_zh="客户维表", title_en="Customers")
-        s.add(r)
-        s.flush()
-        return r.id
+    """The dim_customer dataset resource that init_store registers from the warehouse."""
+    with db.session() as s:
+        return s.scalar(
+            select(Resource.id).where(Resource.type == "dataset", Resource.key == "dim_customer")
+        )
 
 
 def test_security_admin_grants_unmask_to_a_user_and_it_is_audited(db, dataset):

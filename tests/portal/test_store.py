@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from datasources.catalog import load_catalog
 from datasources.reference import BRANCHES, DEPARTMENTS
 from portal import migrate
 from portal.db import PortalDB, create_store_engine, get_db, init_db, normalize_url
@@ -27,6 +28,8 @@ from portal.models import (
     User,
     UserSetting,
 )
+from portal.services.search_catalog import dataset_tables
+from portal.services.search_index import include_object
 from portal.services.setup import DEMO_USERS, ROLES, init_store
 
 
@@ -39,8 +42,12 @@ def test_migrations_create_every_table(database_url):
             head = con.execute(text("SELECT last_id, last_hash FROM audit_chain_head")).one()
     finally:
         engine.dispose()
-    assert tables == set(Base.metadata.tables) | {"alembic_version"}
-    assert migrate.current_revision(database_url) == migrate.head_revision() == "0001"
+    # search_* tables are the search index's own, outside the models (migration 0002)
+    assert {t for t in tables if not t.startswith("search_")} == set(Base.metadata.tables) | {
+        "alembic_version"
+    }
+    assert {"search_documents", "search_terms"} <= tables
+    assert migrate.current_revision(database_url) == migrate.head_revision()
     assert head == (0, "0" * 64)
 
 
@@ -49,7 +56,9 @@ def test_migrations_match_the_models(database_url):
     engine = create_store_engine(database_url)
     try:
         with engine.connect() as con:
-            context = MigrationContext.configure(con, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                con, opts={"compare_type": True, "include_object": include_object}
+            )
             diff = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
@@ -61,7 +70,7 @@ def test_downgrade_to_base_and_back(database_url):
     migrate.downgrade(database_url, "base")
     assert migrate.current_revision(database_url) is None
     migrate.upgrade(database_url)
-    assert migrate.current_revision(database_url) == "0001"
+    assert migrate.current_revision(database_url) == migrate.head_revision()
 
 
 def test_init_store_is_idempotent(database_url, demo_password):
@@ -72,6 +81,7 @@ def test_init_store_is_idempotent(database_url, demo_password):
         "roles": len(ROLES),
         "users": len(DEMO_USERS),
         "groups": 1,
+        "resources": len(load_catalog().metrics) + len(dataset_tables()),
     }
     db = PortalDB(database_url)
     try:
@@ -177,8 +187,8 @@ def test_json_columns_and_unique_constraints(db):
         s.add(UserSetting(user_id=user.id, key="home.layout", version=2, value=layout))
         s.add(
             Resource(
-                type="metric",
-                key="deposit_balance",
+                type="pivot",
+                key="deposits_by_branch",
                 title_zh="存款余额",
                 title_en="Deposit balance",
                 spec={"unit": "元", "dims": ["branch"]},
@@ -187,13 +197,12 @@ def test_json_columns_and_unique_constraints(db):
     with db.session() as s:
         setting = s.scalar(select(UserSetting).where(UserSetting.key == "home.layout"))
         assert setting.value == layout and setting.version == 2
-        assert (
-            s.scalar(select(Resource.spec).where(Resource.key == "deposit_balance"))["unit"] == "元"
-        )
+        spec = s.scalar(select(Resource.spec).where(Resource.key == "deposits_by_branch"))
+        assert spec["unit"] == "元"
     with pytest.raises(IntegrityError), db.session() as s, s.begin():
         s.add(UserSetting(user_id=setting.user_id, key="home.layout", value={}))
     with pytest.raises(IntegrityError), db.session() as s, s.begin():
-        s.add(Resource(type="metric", key="deposit_balance", title_zh="重复", title_en="Dup"))
+        s.add(Resource(type="pivot", key="deposits_by_branch", title_zh="重复", title_en="Dup"))
     with pytest.raises(IntegrityError), db.session() as s, s.begin():
         s.add(Resource(type="spreadsheet", key="x", title_zh="x", title_en="x"))
 
