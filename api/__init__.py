@@ -16,6 +16,8 @@ def register_api(server: Flask) -> None:
     from api.pivot import bp as pivot_bp
     from api.preferences import bp as preferences_bp
     from api.search import bp as search_bp
+    from api.tiles import api as tiles_api_bp
+    from api.tiles import bp as sso_bp
     from api.vendor import bp as vendor_bp
 
     server.register_blueprint(health_bp)
@@ -26,6 +28,8 @@ def register_api(server: Flask) -> None:
     server.register_blueprint(metrics_bp, url_prefix="/api/v1")
     server.register_blueprint(pivot_bp, url_prefix="/api/v1")
     server.register_blueprint(search_bp, url_prefix="/api/v1")
+    server.register_blueprint(sso_bp)
+    server.register_blueprint(tiles_api_bp, url_prefix="/api/v1")
 
     @server.errorhandler(PortalError)
     def _portal_error(exc: PortalError):

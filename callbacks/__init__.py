@@ -10,3 +10,6 @@ def register_callbacks(app: dash.Dash) -> None:
 
     shell.register(app)
     home.register(app)
+    from callbacks import favorites
+
+    favorites.register(app)

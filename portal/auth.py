@@ -33,6 +33,9 @@ PUBLIC_ENDPOINTS = {
     "health.healthz",
     "preferences.set_language",
     "vendor.static_file",
+    # Target systems redeem sign-on tokens without a portal session; the token authenticates.
+    "tiles_api.verify",
+    "sso.demo_target",
 }
 PUBLIC_PREFIXES = ("/assets/", "/vendor/", "/_favicon.ico")
 IDLE_TIMEOUT = timedelta(minutes=30)

@@ -5,6 +5,7 @@ from portal.models.base import Base, TimestampMixin, UTCDateTime, utcnow
 from portal.models.identity import Group, PasswordHistory, Role, User, group_members, user_roles
 from portal.models.org import Branch, Department
 from portal.models.resources import Favorite, Grant, Resource, UserSetting, View
+from portal.models.sso import SsoTokenUse
 
 __all__ = [
     "AuditChainHead",
@@ -19,6 +20,7 @@ __all__ = [
     "PasswordHistory",
     "Resource",
     "Role",
+    "SsoTokenUse",
     "TimestampMixin",
     "UTCDateTime",
     "User",

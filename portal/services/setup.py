@@ -20,6 +20,7 @@ from portal.services.accounts import check_password_policy, create_user
 from portal.services.audit import record_event
 from portal.services.search_catalog import sync_catalog_resources
 from portal.services.search_index import ensure_index
+from portal.services.tiles_seed import seed_tiles
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ def init_store(database_url: str, demo: bool = False, demo_password: str = "Port
             created, updated = seed_reference(session)
             if demo:
                 created.update(seed_demo(session, demo_password))
+            created["tiles"] = seed_tiles(session, demo=demo)
             catalog = sync_catalog_resources(session, load_catalog())
             created["resources"], updated["resources"] = catalog["created"], catalog["updated"]
             ensure_index(session)

@@ -31,6 +31,7 @@ from portal.models import (
 from portal.services.search_catalog import dataset_tables
 from portal.services.search_index import include_object
 from portal.services.setup import DEMO_USERS, ROLES, init_store
+from portal.services.tiles_seed import DEMO_SYSTEMS, PAGE_TILES
 
 
 def test_migrations_create_every_table(database_url):
@@ -82,6 +83,7 @@ def test_init_store_is_idempotent(database_url, demo_password):
         "users": len(DEMO_USERS),
         "groups": 1,
         "resources": len(load_catalog().metrics) + len(dataset_tables()),
+        "tiles": len(PAGE_TILES) + len(DEMO_SYSTEMS),
     }
     db = PortalDB(database_url)
     try:
