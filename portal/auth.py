@@ -5,7 +5,9 @@ every request: a few public endpoints (the log-in page and API, the health check
 files) pass; everything else — every page, every API route and every Dash callback
 (`/_dash-update-component`) — needs a logged-in, active user. Anonymous API and callback
 requests get 401 JSON, pages a redirect to the log-in page. Optional single sign-on trusts a
-header set by a reverse proxy (off unless PORTAL_SSO_HEADER is configured).
+header set by a reverse proxy (off unless PORTAL_SSO_HEADER is configured). On /api/v1
+routes an `Authorization: Bearer <personal API token>` header (portal/services/api_tokens.py)
+authenticates the request instead, without a session; a bad token gets 401 JSON.
 """
 
 from __future__ import annotations
@@ -100,10 +102,40 @@ def _sso_user() -> bool | None:
     return True
 
 
+def _bearer_token() -> str | None:
+    """Return the token of an `Authorization: Bearer` header on an /api/v1 route, else None.
+
+    Personal API tokens authenticate only the JSON API, never pages or Dash callbacks.
+    """
+    header = request.headers.get("Authorization", "")
+    if not request.path.startswith("/api/v1/") or header[:7].lower() != "bearer ":
+        return None
+    return header[7:].strip()
+
+
+def _token_user(token: str):
+    """Make the token's user the current user for this request only (no session cookie)."""
+    from portal.services.api_tokens import authenticate_token
+
+    db = get_db()
+    with db.session() as s, s.begin():
+        user = authenticate_token(s, token)
+        user_id = user.id if user is not None else None
+    if user_id is None:
+        message = _("The API token is invalid, expired or revoked.")
+        return jsonify({"error": {"code": "invalid_token", "message": message}}), 401
+    g._login_user = g.user = db.scoped.get(User, user_id)
+    g.token_auth = True
+    return None
+
+
 def guard_request():
     """Refuse anonymous access to everything but the public endpoints."""
     if _is_public():
         return None
+    token = _bearer_token()
+    if token is not None:
+        return _token_user(token)
     sso = _sso_user()
     if sso or (sso is None and current_user.is_authenticated):
         g.user = current_user._get_current_object()
