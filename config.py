@@ -61,6 +61,7 @@ class Settings:
     seed: int
     sso_header: str | None = None
     trust_proxy: bool = False
+    upload_max_mb: float = 20.0  # largest file a user may upload (bring your own data)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -185,6 +186,7 @@ def load_settings(environ=None, overrides: dict | None = None) -> Settings:
         seed=_int(environ, "PORTAL_SEED", 20261130, 0, 2**31 - 1),
         sso_header=_header_name(environ, "PORTAL_SSO_HEADER"),
         trust_proxy=_flag(environ, "PORTAL_TRUST_PROXY"),
+        upload_max_mb=_positive_float(environ, "PORTAL_UPLOAD_MAX_MB", 20.0, 1024.0),
     )
     known = {f for f in Settings.__dataclass_fields__ if f != "extra"}
     direct = {k: v for k, v in overrides.items() if k in known}

@@ -150,7 +150,11 @@ def evaluate_command(csv_path, target, folds, sep, drop, model):
 
 
 @mining.command("train")
-@click.option("--scenario", type=click.Choice(["retail-churn"]), required=True)
+@click.option(
+    "--scenario",
+    type=click.Choice(["retail-churn", "payroll-churn", "potential-value", "transaction-mining"]),
+    required=True,
+)
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def train_command(scenario, quiet):
     """Train a scenario on the warehouse, save a new model version, print hold-out results."""
@@ -171,26 +175,47 @@ def train_command(scenario, quiet):
         raise click.ClickException(exc.message) from None
     metrics, data = meta["metrics"], meta["training_data"]
     test_rows, train_rows = f"{data['test']['rows']:,}", f"{data['train']['rows']:,}"
-    click.echo(
-        _(
-            "Hold-out AUC: %(auc).3f (logistic baseline %(baseline).3f) on %(rows)s customers "
-            "at %(cutoff)s, %(rate).1f%% churned",
-            auc=metrics["auc"],
-            baseline=meta["baseline"]["auc"],
-            rows=test_rows,
-            cutoff=data["test_cutoff"],
-            rate=100.0 * data["test"]["positive_rate"],
+    numbers = {
+        "auc": metrics["auc"],
+        "baseline": meta["baseline"]["auc"],
+        "rows": test_rows,
+        "cutoff": data["test_cutoff"],
+        "rate": 100.0 * data["test"]["positive_rate"],
+        "lift": metrics["top_decile_lift"],
+        "capture": 100.0 * metrics["top_decile_capture"],
+        "precision": metrics["precision_at_10pct"],
+    }
+    churn = scenario in ("retail-churn", "payroll-churn")
+    if churn:
+        click.echo(
+            _(
+                "Hold-out AUC: %(auc).3f (logistic baseline %(baseline).3f) on %(rows)s "
+                "customers at %(cutoff)s, %(rate).1f%% churned",
+                **numbers,
+            )
         )
-    )
-    click.echo(
-        _(
-            "Top-decile lift: %(lift).1f (captures %(capture).0f%% of churners); "
-            "precision in the top 10%%: %(precision).2f",
-            lift=metrics["top_decile_lift"],
-            capture=100.0 * metrics["top_decile_capture"],
-            precision=metrics["precision_at_10pct"],
+        click.echo(
+            _(
+                "Top-decile lift: %(lift).1f (captures %(capture).0f%% of churners); "
+                "precision in the top 10%%: %(precision).2f",
+                **numbers,
+            )
         )
-    )
+    else:
+        click.echo(
+            _(
+                "Hold-out AUC: %(auc).3f (logistic baseline %(baseline).3f) on %(rows)s "
+                "customers at %(cutoff)s, %(rate).1f%% positive",
+                **numbers,
+            )
+        )
+        click.echo(
+            _(
+                "Top-decile lift: %(lift).1f (captures %(capture).0f%% of the positives); "
+                "precision in the top 10%%: %(precision).2f",
+                **numbers,
+            )
+        )
     click.echo(
         _(
             "Trained in %(seconds).1f s on %(rows)s rows (cut-offs %(cutoffs)s); saved as "
@@ -202,3 +227,38 @@ def train_command(scenario, quiet):
             version=meta["version"],
         )
     )
+
+
+DEMO_ORDER = ("retail-churn", "payroll-churn", "potential-value", "transaction-mining")
+
+
+def train_missing_models(warehouse, data_dir, budget_s: float = 40.0, echo=click.echo) -> list:
+    """Train the scenarios that have no model yet (for the demo), in order, starting no new
+    one after `budget_s` seconds; return the metas saved. A failure is reported, not raised:
+    the pages offer a Retrain button."""
+    import time
+
+    from datasources.relations import FullAccess
+    from mining.registry import ModelRegistry
+    from mining.training import train_scenario
+    from portal.errors import PortalError
+
+    registry = ModelRegistry(data_dir)
+    started, saved = time.perf_counter(), []
+    for scenario in DEMO_ORDER:
+        if registry.latest(scenario) is not None:
+            continue
+        if time.perf_counter() - started > budget_s:
+            echo(f"Skipped training {scenario} (time budget); use Retrain on its page.")
+            continue
+        try:
+            meta = train_scenario(warehouse, FullAccess(warehouse), scenario, data_dir)
+        except PortalError as exc:
+            echo(f"Could not train {scenario}: {exc.message}")
+            continue
+        saved.append(meta)
+        echo(
+            f"Trained {scenario} v{meta['version']}: hold-out AUC {meta['metrics']['auc']:.3f} "
+            f"in {meta['elapsed_s']:.0f} s"
+        )
+    return saved

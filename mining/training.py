@@ -224,6 +224,14 @@ def train_retail_churn(warehouse, tables, data_dir, progress: Progress = _quiet,
 SCENARIOS: dict[str, Callable] = {"retail-churn": train_retail_churn}
 
 
+def scenarios() -> dict[str, Callable]:
+    """Return every trainable scenario: retail churn here, payroll churn, potential value
+    and transaction mining from `mining.scenarios` (imported late: it builds on this module)."""
+    from mining.scenarios import EXTRA_SCENARIOS
+
+    return {**SCENARIOS, **EXTRA_SCENARIOS}
+
+
 def train_scenario(
     warehouse, tables, scenario: str, data_dir, progress: Progress | None = None, **options
 ) -> dict:
@@ -231,9 +239,10 @@ def train_scenario(
 
     `progress(fraction, message)` is called as the work advances (fraction 0..1).
     """
-    if scenario not in SCENARIOS:
+    known = scenarios()
+    if scenario not in known:
         raise MiningInputError(_("Unknown mining scenario: %(name)s.", name=scenario))
-    return SCENARIOS[scenario](warehouse, tables, data_dir, progress or _quiet, **options)
+    return known[scenario](warehouse, tables, data_dir, progress or _quiet, **options)
 
 
 def score_customers(warehouse, tables, data_dir, cutoff=None, version: int | None = None):
@@ -283,16 +292,27 @@ class TrainingJobs:
     def start(self, scenario: str, tables, **options) -> str:
         """Queue a training run and return its job id; an unfinished run of the same scenario
         and scope is returned instead of starting a second one."""
-        if scenario not in SCENARIOS:
+        if scenario not in scenarios():
             raise MiningInputError(_("Unknown mining scenario: %(name)s.", name=scenario))
+
+        def work(report: Progress) -> dict:
+            return train_scenario(
+                self.warehouse, tables, scenario, self.data_dir, report, **options
+            )
+
+        return self.submit(scenario, tables.scope_key, work)
+
+    def submit(self, name: str, scope_key: str, work: Callable[[Progress], dict]) -> str:
+        """Queue any long task `work(progress) -> result dict` under a name and scope; an
+        unfinished task of the same name and scope is returned instead of a second one."""
         with self._lock:
             for job in self._jobs.values():
-                same = job.scenario == scenario and job.scope_key == tables.scope_key
+                same = job.scenario == name and job.scope_key == scope_key
                 if same and job.state in ("queued", "running"):
                     return job.id
-            job = Job(id=uuid.uuid4().hex[:12], scenario=scenario, scope_key=tables.scope_key)
+            job = Job(id=uuid.uuid4().hex[:12], scenario=name, scope_key=scope_key)
             self._jobs[job.id] = job
-        self._pool.submit(self._run, job, tables, options)
+        self._pool.submit(self._run, job, work)
         return job.id
 
     def _update(self, job: Job, **changes) -> None:
@@ -300,16 +320,14 @@ class TrainingJobs:
             for key, value in changes.items():
                 setattr(job, key, value)
 
-    def _run(self, job: Job, tables, options: dict) -> None:
+    def _run(self, job: Job, work: Callable[[Progress], dict]) -> None:
         self._update(job, state="running", started_at=_now())
 
         def report(fraction: float, message) -> None:
             self._update(job, progress=round(float(fraction), 3), message=message)
 
         try:
-            result = train_scenario(
-                self.warehouse, tables, job.scenario, self.data_dir, report, **options
-            )
+            result = work(report)
         except Exception as exc:  # noqa: BLE001 - the job records the failure for the poller
             log.exception("training %s failed", job.scenario)
             self._update(job, state="failed", error=str(exc), finished_at=_now())
