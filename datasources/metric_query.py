@@ -9,6 +9,8 @@ With the month dimension, `previous` is the month before in the same series.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,8 +27,8 @@ from datasources.formula import (
     compile_formula,
     referenced_names,
 )
+from datasources.metric_rollup import RollupPlan, month_aligned
 from datasources.periods import Period, add_months, last_month_end_on_or_before, month_ends_between
-from datasources.preaggregate import TwoStagePlan
 from datasources.relations import TableProvider, build_source
 
 FILTER_OPS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte")
@@ -161,17 +163,27 @@ def metric_expression(
     filters: list[MetricFilter],
     period: Period,
     locale: str | None = None,
+    *,
+    use_rollups: bool = True,
 ):
     """Return the Ibis expression for a formula metric (not a ratio).
 
-    Uses the aggregate-then-join plan (datasources/preaggregate.py) when the formula allows,
-    else joins the dimensions to the facts first.
+    Uses the aggregate-then-join plan (datasources/preaggregate.py) when the formula allows —
+    reading the fact's monthly rollup when it holds everything (datasources/metric_rollup.py).
+    A query that joins nothing and cannot use a rollup (a distinct count of customers over
+    the whole bank, say) groups the facts once instead: the same numbers without an extra
+    grouping pass over millions of rows. Formulas the two-stage plan cannot split join the
+    dimensions to the facts first.
     """
     dims: list[Dimension] = [catalog.dimensions[d] for d in by]
     try:
-        return _two_stage_expression(tables, catalog, metric, dims, filters, period, locale)
+        plan = _two_stage_plan(tables, catalog, metric, dims, filters, period, locale)
     except FormulaError:
         return _plain_expression(tables, catalog, metric, dims, filters, period, locale)
+    plan.enabled = use_rollups
+    if plan.choice().table is None and not plan.aliases:
+        return _plain_expression(tables, catalog, metric, dims, filters, period, locale)
+    return _finish_two_stage(plan, metric, dims, locale)
 
 
 def _filter_predicate(f: MetricFilter, dim: Dimension, column, time_col):
@@ -197,40 +209,64 @@ def _group_columns(dims: list[Dimension], column, locale) -> dict:
     return group
 
 
-def _two_stage_expression(tables, catalog, metric, dims, filters, period, locale):
-    plan = TwoStagePlan(tables, catalog.joins, metric.table)
+def _two_stage_expression(
+    tables, catalog, metric, dims, filters, period, locale, *, use_rollups: bool = True
+):
+    plan = _two_stage_plan(tables, catalog, metric, dims, filters, period, locale)
+    plan.enabled = use_rollups
+    return _finish_two_stage(plan, metric, dims, locale)
+
+
+def _two_stage_plan(tables, catalog, metric, dims, filters, period, locale) -> RollupPlan:
+    """Collect what stage 1 of the aggregate-then-join plan needs; raises FormulaError."""
+    by_month = any(d.time for d in dims)
     time_name = metric.time_column
-    predicate, time_key, time_value = _period_parts(metric, period, any(d.time for d in dims))
-    plan.filter_stage1(lambda t: predicate(t[time_name]))
+    plan = RollupPlan(
+        tables,
+        catalog.joins,
+        metric.table,
+        time_name,
+        whole_months=month_aligned(period, by_month),
+    )
+    predicate, time_key, time_value = _period_parts(metric, period, by_month)
+    # The period and month filters: whole months by construction, a rollup's month answers them.
+    plan.filter_stage1_on(set(), lambda t: predicate(t[time_name]))
     plan.add_key(time_key, lambda t: time_value(t[time_name]))
 
-    late_formulas: list[str] = []  # metric filter on joined columns, applied after the join
-    late_filters: list[tuple[MetricFilter, Dimension]] = []
     if metric.filter:
         if plan.is_base_only(metric.filter):
-            plan.filter_stage1(lambda t: compile_formula(metric.filter, column_resolver(t)))
+            plan.filter_stage1_on(
+                referenced_names(metric.filter),
+                lambda t: compile_formula(metric.filter, column_resolver(t)),
+            )
         else:
             plan.need_formula(metric.filter)
-            late_formulas.append(metric.filter)
+            plan.late_formulas.append(metric.filter)
     for f in filters:
         dim = catalog.dimensions[f.field]
         if dim.time or plan.is_base_only(dim.key):
-            plan.filter_stage1(
-                lambda t, f=f, dim=dim: _filter_predicate(f, dim, column_resolver(t), t[time_name])
+            plan.filter_stage1_on(
+                set() if dim.time else referenced_names(dim.key),
+                lambda t, f=f, dim=dim: _filter_predicate(f, dim, column_resolver(t), t[time_name]),
             )
         else:
             plan.need_formula(dim.key)
-            late_filters.append((f, dim))
+            plan.late_filters.append((f, dim))
     for dim in dims:
         for formula in (dim.key, dim.label_for(locale)):
             if formula and not dim.time:
                 plan.need_formula(formula)
     plan.need_measure(metric.expression)
+    return plan
 
+
+def _finish_two_stage(plan: RollupPlan, metric, dims, locale):
+    """Build both stages of a collected plan: join, late filters, group, finish the measure."""
+    time_key = MONTH if any(d.time for d in dims) else BUCKET
     source = plan.stage2_source()
     column = column_resolver(source)
-    predicates = [compile_formula(text, column) for text in late_formulas]
-    predicates += [_filter_predicate(f, dim, column, None) for f, dim in late_filters]
+    predicates = [compile_formula(text, column) for text in plan.late_formulas]
+    predicates += [_filter_predicate(f, dim, column, None) for f, dim in plan.late_filters]
     filtered = source.filter(predicates) if predicates else source
     column = column_resolver(filtered)
     group = (
@@ -285,8 +321,13 @@ def compute_metric(
     filters: list[MetricFilter] | None = None,
     period: Period,
     locale: str | None = None,
+    use_rollups: bool = True,
 ) -> pd.DataFrame:
-    """Return dimension columns plus `value` and `previous` for the period and the one before."""
+    """Return dimension columns plus `value` and `previous` for the period and the one before.
+
+    `use_rollups=False` reads the facts even where a monthly rollup could answer (tests and
+    benchmarks compare the two).
+    """
     by = list(by or [])
     filters = list(filters or [])
     for d in by:
@@ -313,6 +354,7 @@ def compute_metric(
             filters=filters,
             period=period,
             locale=locale,
+            use_rollups=use_rollups,
         )
         den = compute_metric(
             warehouse,
@@ -323,11 +365,45 @@ def compute_metric(
             filters=filters,
             period=period,
             locale=locale,
+            use_rollups=use_rollups,
         )
         return _divide(num, den, by)
-    expr = metric_expression(tables, catalog, metric, by, filters, period, locale)
-    frame = warehouse.execute(expr, scope_key=tables.scope_key, label=f"metric:{metric.id}")
+    expr = metric_expression(
+        tables, catalog, metric, by, filters, period, locale, use_rollups=use_rollups
+    )
+    frame = warehouse.execute(
+        _canonical(expr), scope_key=tables.scope_key, label=f"metric:{metric.id}"
+    )
     return _shape(frame, by, period)
+
+
+_SEEN = threading.local()
+SEEN_EXPRESSIONS = 512
+
+
+def _canonical(expr):
+    """Return the first expression this thread built that equals `expr` (else `expr` itself).
+
+    Every request builds its metric expressions anew; the warehouse memoises compiled SQL per
+    expression object, so handing it the same object again for an equal expression (Ibis
+    operations compare structurally) skips compiling it again. Kept per thread: a table
+    expression is bound to the thread's own warehouse cursor.
+    """
+    seen = getattr(_SEEN, "exprs", None)
+    if seen is None:
+        seen = _SEEN.exprs = OrderedDict()
+    try:
+        key = expr.op()
+        found = seen.get(key)
+    except TypeError:  # an unhashable literal somewhere: nothing to share
+        return expr
+    if found is not None:
+        seen.move_to_end(key)
+        return found
+    seen[key] = expr
+    if len(seen) > SEEN_EXPRESSIONS:
+        seen.popitem(last=False)
+    return expr
 
 
 def _dim_columns(frame: pd.DataFrame, by: list[str]) -> list[str]:
