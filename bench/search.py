@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+TARGET_P95_MS = 50
+
 PLACES = [
     ("总行", "Head office"),
     ("北京分行", "Beijing branch"),
@@ -271,27 +274,50 @@ def _print(result: dict) -> None:
     print("    slowest: " + ", ".join(f"{q!r} {ms} ms" for ms, q in result["slowest"]))
 
 
+def bench_backends(
+    n: int = 10_000, queries: int = 300, postgres: str | None = DEFAULT_POSTGRES
+) -> list[dict]:
+    """Run the benchmark on SQLite and, when `postgres` is given and reachable, PostgreSQL."""
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(bench_search(f"sqlite:///{tmp}/search.sqlite", n, queries))
+        _print(results[-1])
+    if postgres:
+        try:
+            url, drop = _postgres_database(postgres)
+        except Exception as exc:  # noqa: BLE001 - an absent server only skips the run
+            print(f"  search postgresql: skipped ({str(exc).strip()})")
+            return results
+        try:
+            results.append(bench_search(url, n, queries))
+            _print(results[-1])
+        finally:
+            drop()
+    return results
+
+
+def report(results: list[dict]) -> tuple[list[str], bool]:
+    """Markdown rows for the summary table, and whether every backend met p95 <= 50 ms."""
+    lines = [
+        f"| search, {r['resources']:,} resources, {r['backend']} | p50 {r['p50_ms']:.1f} ms, "
+        f"p95 {r['p95_ms']:.1f} ms | target p95 <= {TARGET_P95_MS} ms |"
+        for r in results
+    ]
+    return lines, all(r["p95_ms"] <= TARGET_P95_MS for r in results)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the search benchmark on SQLite and, if reachable, PostgreSQL."""
     parser = argparse.ArgumentParser(prog="python -m bench.search")
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        _print(bench_search(f"sqlite:///{tmp}/search.sqlite", args.n, args.queries))
-    if not args.no_postgres:
-        try:
-            url, drop = _postgres_database(args.postgres)
-        except Exception as exc:  # noqa: BLE001 - an absent server only skips the run
-            print(f"  search postgresql: skipped ({str(exc).strip()})")
-            return 0
-        try:
-            _print(bench_search(url, args.n, args.queries))
-        finally:
-            drop()
-    return 0
+    results = bench_backends(args.n, args.queries, None if args.no_postgres else args.postgres)
+    lines, ok = report(results)
+    print("\n".join(lines))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -13,34 +13,71 @@ from flask_login import current_user
 from components.ids import URL
 
 
-def _nav_entries() -> list[tuple[str, str, str]]:
-    """(path, icon, label) of the navigation bar, in order; built per request (language)."""
+def _nav_entries() -> list[tuple]:
+    """The navigation bar, built per request (language): (path, icon, label) links and
+    (None, icon, label, [links]) menus."""
     return [
         ("/", "house", _("Home")),
-        ("/pivot", "grid-3x3", _("Pivot")),
-        ("/dashboards", "speedometer2", _("Dashboards")),
+        (
+            None,
+            "bar-chart-line",
+            _("Analysis"),
+            [
+                ("/pivot", "grid-3x3", _("Pivot")),
+                ("/dashboards", "speedometer2", _("Dashboards")),
+                ("/mining", "diagram-3", _("Mining")),
+                ("/mining/upload", "file-earmark-arrow-up", _("My data")),
+                ("/bigscreen", "display", _("Big screen")),
+            ],
+        ),
         ("/reports", "file-earmark-bar-graph", _("Reports")),
-        ("/mining", "diagram-3", _("Mining")),
         ("/store", "shop", _("App store")),
-        ("/questions", "question-circle", _("Q&A")),
-        ("/groups", "people", _("Groups")),
+        (
+            None,
+            "people",
+            _("Community"),
+            [
+                ("/questions", "question-circle", _("Q&A")),
+                ("/groups", "people", _("Groups")),
+            ],
+        ),
     ]
 
 
 def _nav_links() -> list:
     """Links to the pages this portal has (a feature's link appears once its page exists)."""
     registered = {page.get("path") for page in dash.page_registry.values()}
-    return [
-        dbc.NavItem(
-            dbc.NavLink(
-                [html.I(className=f"bi bi-{icon} me-1"), label],
-                href=path,
-                active="exact" if path == "/" else "partial",
+    items = []
+    for path, icon, label, *menu in _nav_entries():
+        if path is not None:
+            if path in registered:
+                items.append(
+                    dbc.NavItem(
+                        dbc.NavLink(
+                            [html.I(className=f"bi bi-{icon} me-1"), label],
+                            href=path,
+                            active="exact" if path == "/" else "partial",
+                        )
+                    )
+                )
+            continue
+        links = [
+            dbc.DropdownMenuItem(
+                [html.I(className=f"bi bi-{sub_icon} me-2"), sub_label], href=sub_path
             )
-        )
-        for path, icon, label in _nav_entries()
-        if path in registered
-    ]
+            for sub_path, sub_icon, sub_label in menu[0]
+            if sub_path in registered
+        ]
+        if links:
+            items.append(
+                dbc.DropdownMenu(
+                    links,
+                    label=[html.I(className=f"bi bi-{icon} me-1"), label],
+                    nav=True,
+                    in_navbar=True,
+                )
+            )
+    return items
 
 
 def language_switch(locale: str) -> html.Div:
@@ -85,6 +122,22 @@ def user_menu(locale: str):
             ),
             dbc.DropdownMenuItem(divider=True),
             dbc.DropdownMenuItem(
+                [html.I(className="bi bi-person-gear me-2"), _("My account")], href="/account"
+            ),
+            dbc.DropdownMenuItem(
+                [html.I(className="bi bi-bell me-2"), _("Messages")], href="/messages"
+            ),
+            *(
+                [
+                    dbc.DropdownMenuItem(
+                        [html.I(className="bi bi-house-gear me-2"), _("Home page administration")],
+                        href="/admin/home",
+                    )
+                ]
+                if current_user.has_role("admin")
+                else []
+            ),
+            dbc.DropdownMenuItem(
                 [html.I(className="bi bi-box-arrow-right me-2"), _("Log out")],
                 href="/logout",
                 external_link=True,
@@ -100,10 +153,40 @@ def user_menu(locale: str):
     )
 
 
+def search_box() -> html.Form:
+    """The navigation bar's search box: a plain GET form to /search, so it works without JS."""
+    here = request.args.get("q", "") if request and request.path == "/search" else ""
+    return html.Form(
+        html.Div(
+            [
+                html.I(className="bi bi-search nav-search-icon"),
+                dcc.Input(
+                    id="nav-search",
+                    name="q",
+                    type="search",
+                    value=here[:200],
+                    placeholder=_("Search data, reports, apps…"),
+                    maxLength=200,
+                    autoComplete="off",
+                    className="form-control form-control-sm nav-search-input",
+                ),
+            ],
+            className="nav-search",
+        ),
+        action="/search",
+        method="GET",
+        role="search",
+        className="me-lg-3 my-2 my-lg-0",
+    )
+
+
 def navbar_extras() -> list:
     """Items between the links and the language switch: the search box, the message badge."""
-    extras = []
+    extras = [search_box()]
     # -- the search box (issue 4) and the message badge (issue 7) are appended here --
+    from callbacks.social import message_bell  # issue 7: the bell with the unread count
+
+    extras.append(message_bell())
     return extras
 
 

@@ -1,58 +1,181 @@
-"""The personal home page (/): KPI cards computed through the metric catalog."""
+"""The personal home page (/): a grid of widgets each user arranges (千人千面, SPEC §2.1)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
-from flask import current_app
+from dash import dcc, html
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from components.kpi import kpi_card
+from components.home_grid import HOME_IDS as IDS
+from components.home_grid import home_grid
+from components.home_widgets import widget_meta
+from portal.db import get_db
+from portal.services.home_layout import WIDGETS, load_layout
 
 dash.register_page(__name__, path="/", title=lambda **_kw: _("Bank Data Portal"), name="Home")
 
-# The first KPI cards of the home page; the carousel (SPEC §2.1) will make this per user.
-HOME_METRICS = (
-    "deposit_balance",
-    "loan_balance",
-    "npl_ratio",
-    "customer_count",
-    "ebank_penetration",
-    "new_loans",
-    "payroll_customers",
-    "budget_attainment",
-)
+
+def _greeting(now: datetime) -> str:
+    if now.hour < 11:
+        return _("Good morning, %(name)s", name=current_user.display_name)
+    if now.hour < 18:
+        return _("Good afternoon, %(name)s", name=current_user.display_name)
+    return _("Good evening, %(name)s", name=current_user.display_name)
 
 
-def layout(**_kwargs):
-    """Return the home page in the user's language."""
-    locale = str(get_locale() or "zh_CN")
-    catalog = current_app.extensions["metric_catalog"]
-    cards = [
-        dbc.Col(
-            kpi_card(m, catalog.metric(m).name.get(locale)),
-            xs=12,
-            sm=6,
-            lg=4,
-            xl=3,
-            className="mb-3",
-        )
-        for m in HOME_METRICS
-        if m in catalog.metrics
+def _edit_bar(layout: dict) -> html.Div:
+    """The tools shown while customising: add a widget, restore the default, role defaults."""
+    meta = widget_meta()
+    present = {w["id"] for w in layout["widgets"]}
+    tools = [
+        dbc.InputGroup(
+            [
+                dbc.Select(
+                    id=IDS["add_choice"],
+                    options=[
+                        {"label": meta[w][1], "value": w} for w in WIDGETS if w not in present
+                    ],
+                    placeholder=_("Add a widget…"),
+                ),
+                dbc.Button(
+                    [html.I(className="bi bi-plus-lg me-1"), _("Add")],
+                    id=IDS["add"],
+                    color="primary",
+                    outline=True,
+                ),
+            ],
+            size="sm",
+            className="home-add",
+        ),
+        dbc.Button(
+            [html.I(className="bi bi-arrow-counterclockwise me-1"), _("Restore default")],
+            id=IDS["reset"],
+            color="secondary",
+            outline=True,
+            size="sm",
+        ),
     ]
+    if current_user.has_role("admin"):
+        from sqlalchemy import select
+
+        from portal.models import Role
+
+        with get_db().session() as s:
+            roles = s.execute(select(Role.code, Role.name_zh, Role.name_en)).all()
+        english = str(get_locale() or "").startswith("en")
+        tools.append(
+            dbc.InputGroup(
+                [
+                    dbc.Select(
+                        id=IDS["role_choice"],
+                        options=[
+                            {"label": en if english else zh, "value": code}
+                            for code, zh, en in roles
+                        ],
+                        placeholder=_("Role…"),
+                    ),
+                    dbc.Button(
+                        _("Save as the role's default"),
+                        id=IDS["role_save"],
+                        color="primary",
+                        outline=True,
+                    ),
+                ],
+                size="sm",
+                className="home-role-default",
+            )
+        )
     return html.Div(
         [
             html.Div(
                 [
-                    html.H4(_("Data overview"), className="page-title mb-0"),
+                    html.I(className="bi bi-arrows-move me-2"),
+                    _("Drag widgets by their handle and resize them from the corner."),
+                ],
+                className="small text-muted",
+            ),
+            html.Div(tools, className="home-edit-tools"),
+        ],
+        className="home-edit-bar",
+    )
+
+
+def layout(**_kwargs):
+    """Return the home page: greeting, the user's widget grid, and the customise tools."""
+    with get_db().session() as s:
+        saved, source, notice = load_layout(s, current_user)
+    now = datetime.now()
+    return html.Div(
+        [
+            dcc.Store(id=IDS["layout"], data=saved),
+            dcc.Store(id=IDS["editing"], data=False),
+            html.Div(
+                [
                     html.Div(
-                        _("This month compared with last month"), className="text-muted small"
+                        [
+                            html.H1(_greeting(now), className="page-title h4 mb-0"),
+                            html.Div(
+                                [
+                                    current_user.branch.name_en
+                                    if str(get_locale() or "").startswith("en")
+                                    else current_user.branch.name_zh,
+                                    " · ",
+                                    now.date().isoformat(),
+                                ],
+                                className="text-muted small",
+                            ),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.Span(id=IDS["status"], className="small text-muted me-2"),
+                            dbc.Button(
+                                [html.I(className="bi bi-pencil-square me-1"), _("Customize")],
+                                id=IDS["edit"],
+                                color="primary",
+                                outline=True,
+                                size="sm",
+                            ),
+                        ],
+                        className="d-flex align-items-center",
                     ),
                 ],
-                className="page-header",
+                className="page-header d-flex justify-content-between align-items-center",
             ),
-            dbc.Row(cards, className="g-3 kpi-grid"),
-        ]
+            dbc.Alert(notice, color="warning", dismissable=True, className="py-2 small")
+            if notice
+            else None,
+            dbc.Collapse(_edit_bar(saved), id=IDS["edit_bar"], is_open=False),
+            html.Div(home_grid(saved, editing=False), id=IDS["grid"]),
+            dbc.Modal(
+                [
+                    dbc.ModalHeader(dbc.ModalTitle(_("Arrange my tiles"))),
+                    dbc.ModalBody(
+                        [
+                            html.P(
+                                _(
+                                    "Tiles show in the order chosen here; remove a tile to hide "
+                                    "it, add it back to show it again."
+                                ),
+                                className="small text-muted",
+                            ),
+                            dcc.Dropdown(id=IDS["tiles_order"], multi=True, options=[], value=[]),
+                            html.Div(id=IDS["tiles_feedback"], className="mt-2"),
+                        ]
+                    ),
+                    dbc.ModalFooter(
+                        dbc.Button(_("Save"), id=IDS["tiles_save"], color="primary", size="sm")
+                    ),
+                ],
+                id=IDS["tiles_modal"],
+                is_open=False,
+            ),
+        ],
+        className="home-page",
+        **{"data-layout-source": source},
     )

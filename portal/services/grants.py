@@ -20,7 +20,8 @@ from portal.models.resources import PERMISSIONS, SUBJECT_TYPES
 from portal.services.audit import record_event
 
 
-def _subject_clause(user):
+def subject_clause(user):
+    """Return the SQL condition: a grant names the user, one of their groups or roles."""
     clauses = [and_(Grant.subject_type == "user", Grant.subject_id == user.id)]
     group_ids = [g.id for g in user.groups]
     role_ids = [r.id for r in user.roles]
@@ -43,7 +44,7 @@ def granted_keys(
             Resource.type == resource_type,
             Grant.permission == permission,
             or_(Grant.expires_at.is_(None), Grant.expires_at > now),
-            _subject_clause(user),
+            subject_clause(user),
         )
     )
     return frozenset(session.scalars(query))
@@ -84,7 +85,7 @@ def has_permission(
         Grant.resource_id == resource_id,
         Grant.permission.in_(IMPLIED[permission]),
         or_(Grant.expires_at.is_(None), Grant.expires_at > now),
-        _subject_clause(user),
+        subject_clause(user),
     )
     return session.scalar(query.limit(1)) is not None
 

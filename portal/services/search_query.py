@@ -28,7 +28,7 @@ from itertools import combinations
 from sqlalchemy import and_, literal_column, or_, select, table, true
 
 from portal.models import Grant
-from portal.services.grants import IMPLIED, _subject_clause
+from portal.services.grants import IMPLIED, subject_clause
 from portal.services.search_index import (
     CJK_CHARS,
     CJK_RE,
@@ -232,7 +232,7 @@ def granted_view(user, now: datetime):
     return select(Grant.resource_id).where(
         Grant.permission.in_(IMPLIED["view"]),
         or_(Grant.expires_at.is_(None), Grant.expires_at > now),
-        _subject_clause(user),
+        subject_clause(user),
     )
 
 

@@ -183,7 +183,7 @@ def _check_admin(actor) -> None:
         )
 
 
-def _clean_list(value, name: str) -> list[str]:
+def clean_list(value, name: str) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, str):
@@ -224,7 +224,7 @@ def validate_tile(fields: dict) -> dict:
         except ValueError:
             raise Invalid(_("The 'new' date must be YYYY-MM-DD."), code="bad_date") from None
     visibility = {
-        axis: _clean_list((fields.get("visibility") or {}).get(axis), axis)
+        axis: clean_list((fields.get("visibility") or {}).get(axis), axis)
         for axis in VISIBILITY_AXES
     }
     return {

@@ -98,10 +98,11 @@ def test_home_layout_lists_translated_cards(app):
     with request_as(app, "leader", headers={"Accept-Language": "zh-CN"}):
         layout = home.layout()
     texts = _texts(layout)
-    assert "数据速览" in texts and "存款余额" in texts and "不良率" in texts
+    assert "数据速览" in texts and "关键指标" in texts and "快捷入口" in texts
+    assert any(t.startswith(("早上好", "下午好", "晚上好")) for t in texts)
     with request_as(app, "leader", headers={"Accept-Language": "en"}):
         texts = _texts(home.layout())
-    assert "Data overview" in texts and "NPL ratio" in texts
+    assert "Data overview" in texts and "Key figures" in texts
     assert isinstance(layout, html.Div)
 
 

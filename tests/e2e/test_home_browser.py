@@ -39,12 +39,15 @@ def test_log_in_see_kpis_switch_language_log_out(live_server, make_browser):
     values = kpi_values(driver)
     assert any(v.endswith("亿元") for v in values)
     assert any(re.fullmatch(r"\d+\.\d{2}%", v) for v in values)  # NPL ratio, penetration
-    assert "数据速览" in driver.find_element(By.CLASS_NAME, "page-title").text
+    assert "刘洋" in driver.find_element(By.CLASS_NAME, "page-title").text
+    assert "关键指标" in driver.find_element(By.CLASS_NAME, "widget-kpis").get_attribute(
+        "textContent"
+    )
     assert len(driver.find_elements(By.CSS_SELECTOR, ".kpi-spark .main-svg")) >= 8
 
     driver.find_element(By.LINK_TEXT, "English").click()
     WebDriverWait(driver, 30).until(
-        EC.text_to_be_present_in_element((By.CLASS_NAME, "page-title"), "Data overview")
+        EC.text_to_be_present_in_element((By.ID, "home-edit"), "Customize")
     )
     values = kpi_values(driver)
     assert any(v.startswith("¥") and v.endswith((" bn", " m")) for v in values)
@@ -66,7 +69,7 @@ def test_branch_user_sees_smaller_figures_than_the_leader(live_server, make_brow
 
 def test_home_renders_on_a_phone(live_server, make_browser):
     driver = make_browser(390, 844, "en")
-    log_in(driver, live_server, "analyst")
+    log_in(driver, live_server, "bj_cm")
     kpi_values(driver)
     cards = driver.find_elements(By.CLASS_NAME, "kpi-card")
     widths = {c.size["width"] for c in cards}
