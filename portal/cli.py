@@ -87,6 +87,10 @@ def prepare_demo_command(force):
     current_app.extensions["warehouse"].close()  # reopen read-only on first request
     ctx = click.get_current_context()
     ctx.invoke(init_command, demo=True)
+    from mining.cli import train_missing_models  # the mining pages' models, within ~60 s
+
+    train_missing_models(current_app.extensions["warehouse"], settings.data_dir)
+    current_app.extensions["warehouse"].close()
 
 
 @portal_cli.command("init")
@@ -96,7 +100,9 @@ def init_command(demo):
     from portal.services.setup import init_store
 
     settings = current_app.config["PORTAL_SETTINGS"]
-    result = init_store(settings.database_url, demo=demo, demo_password=settings.demo_password)
+    result = init_store(
+        settings.database_url, demo=demo, demo_password=settings.demo_password, content=demo
+    )
     created = ", ".join(f"{k} {v}" for k, v in result["created"].items() if v) or "nothing new"
     click.echo(f"Portal store at revision {result['revision']}: {created}")
 

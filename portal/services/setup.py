@@ -18,8 +18,10 @@ from portal.db import create_store_engine
 from portal.models import Branch, Department, Group, Role, User
 from portal.services.accounts import check_password_policy, create_user
 from portal.services.audit import record_event
+from portal.services.demo_content import seed_demo_content
 from portal.services.search_catalog import sync_catalog_resources
 from portal.services.search_index import ensure_index
+from portal.services.slides import seed_screen_demo
 from portal.services.tiles_seed import seed_tiles
 
 log = logging.getLogger(__name__)
@@ -149,8 +151,17 @@ def seed_demo(session: Session, demo_password: str) -> dict[str, int]:
     return {"users": created_users, "groups": created_groups}
 
 
-def init_store(database_url: str, demo: bool = False, demo_password: str = "Portal#2026") -> dict:
+def init_store(
+    database_url: str,
+    demo: bool = False,
+    demo_password: str = "Portal#2026",
+    content: bool = False,
+) -> dict:
     """Migrate the store to the latest revision and seed it; return what was created.
+
+    `demo` adds the demo organisation's accounts; `content` (with `demo`) also its big-screen
+    sets, pivots, dashboards, apps and posts (`portal init --demo` asks for both; tests that
+    need an empty store ask for the accounts alone).
 
     The result has the revision, the totals per kind, and `created` / `updated`: the rows
     this run added or corrected, per kind (all zero on a second run).
@@ -168,6 +179,9 @@ def init_store(database_url: str, demo: bool = False, demo_password: str = "Port
             created["tiles"] = seed_tiles(session, demo=demo)
             catalog = sync_catalog_resources(session, load_catalog())
             created["resources"], updated["resources"] = catalog["created"], catalog["updated"]
+            if demo and content:
+                created["screens"] = seed_screen_demo(session)
+                created.update(seed_demo_content(session))
             ensure_index(session)
             added = {k: v for k, v in created.items() if v}
             if added or any(updated.values()):

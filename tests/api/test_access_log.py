@@ -31,12 +31,14 @@ def test_queries_are_logged_with_actor_duration_and_rows(app, client_as):
 def test_page_views_are_logged(app):
     import dash
     from flask import g
+    from flask_login import login_user
 
     from portal.models import User
 
     with app.test_request_context("/"):
-        with get_db().session() as s:
-            g.user = s.scalar(select(User).where(User.username == "leader"))
+        user = get_db().scoped.scalar(select(User).where(User.username == "leader"))
+        login_user(user)
+        g.user = user
         dash.page_registry["pages.home"]["layout"]()
     views = _events(app, "page_view")
     assert views and views[-1].object_id == "/" and views[-1].actor_name == "leader"
@@ -65,7 +67,9 @@ def test_events_wait_while_the_store_is_down_and_are_written_later(app):
             raise ConnectionError("store unreachable")
 
     writer.db = Down()
-    writer.record(event_type="page_view", object_type="page", object_id="/outage", actor_name="leader")
+    writer.record(
+        event_type="page_view", object_type="page", object_id="/outage", actor_name="leader"
+    )
     assert writer.flush() == 0 and writer.failed == 1
     writer.db = real_db
     assert writer.flush() == 1

@@ -240,8 +240,12 @@ def test_injection_in_a_filter_value_is_just_a_value(service, tables, duck):
 
 
 def test_month_breakdown_with_a_month_filter_keeps_every_remaining_month(service, tables):
-    rows = service.query(tables, "loan_balance", by=["month"],
-                         filters=[{"field": "month", "op": "gte", "value": "2026-09"}],
-                         period={"start": "2026-06-01", "end": "2026-11-30"})["rows"]
+    rows = service.query(
+        tables,
+        "loan_balance",
+        by=["month"],
+        filters=[{"field": "month", "op": "gte", "value": "2026-09"}],
+        period={"start": "2026-06-01", "end": "2026-11-30"},
+    )["rows"]
     assert [r["month"] for r in rows] == ["2026-09", "2026-10", "2026-11"]
     assert rows[0]["previous"] is None and rows[1]["previous"] == pytest.approx(rows[0]["value"])

@@ -104,6 +104,14 @@ def test_init_store_is_idempotent(database_url, demo_password):
     assert hashes_after == hashes_before
 
 
+def test_init_store_with_demo_content_seeds_it_once(database_url, demo_password):
+    first = init_store(database_url, demo=True, demo_password=demo_password, content=True)
+    content = ("screens", "pivots", "dashboards", "store.apps", "store.comments", "social.posts")
+    assert all(first["created"].get(k, 0) > 0 for k in content), first["created"]
+    second = init_store(database_url, demo=True, demo_password=demo_password, content=True)
+    assert set(second["created"].values()) == {0}, second["created"]
+
+
 def test_init_store_without_demo_has_no_accounts(database_url):
     result = init_store(database_url, demo=False, demo_password="")
     assert result["users"] == 0 and result["roles"] == len(ROLES)

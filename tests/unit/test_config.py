@@ -84,8 +84,14 @@ def test_the_cli_prints_one_line_for_a_bad_setting(tmp_path):
 
     env = {"PATH": "/usr/bin:/bin", "PORTAL_DATA_DIR": str(tmp_path), "PORTAL_PORT": "abc"}
     for args in (["-m", "flask", "--app", "app", "portal", "metrics"], ["app.py"]):
-        done = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=60,
-                              cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+        done = subprocess.run(
+            [sys.executable, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+        )
         assert done.returncode == 2, done.stderr
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert lines == [lines[0]] and "PORTAL_PORT='abc' is not a whole number" in lines[0]
