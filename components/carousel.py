@@ -274,6 +274,18 @@ def trend_figure(trend: dict, fmt: str, theme: str = "light", tone: str = "flat"
     labels = [r["month"] for r in trend["rows"]]
     values = [r["value"] for r in trend["rows"]]
     figure = sparkline(labels, values, tone, ".2%" if fmt == "percent" else ",.0f")
+    # A slide has room for the months, so a reader can tell when the high and the low were.
+    figure["layout"]["xaxis"] = {
+        "type": "category",
+        "fixedrange": True,
+        "showgrid": False,
+        "showline": False,
+        "ticks": "",
+        "nticks": 7,
+        "tickfont": {"color": THEMES[theme]["muted"], "size": 15 if theme == "dark" else 11},
+    }
+    # Side margins keep the first and last month labels whole.
+    figure["layout"]["margin"] = {"l": 40, "r": 40, "t": 4, "b": 28 if theme == "dark" else 22}
     if theme == "dark":
         figure["data"][0]["fillcolor"] = "rgba(77,163,255,0.12)"
         if tone == "flat":

@@ -42,7 +42,9 @@ def sparkline(
                 "y": values,
                 "mode": "lines",
                 "line": {"color": color, "width": 2},
-                "fill": "tozeroy",
+                # Shade down to zero only when zero is the floor: above a negative line the
+                # shading would read as the value.
+                "fill": "tozeroy" if low >= 0 else "none",
                 "fillcolor": "rgba(31,95,168,0.06)",
                 "hovertemplate": "%{x}: %{y:" + hover_format + "}<extra></extra>",
             }

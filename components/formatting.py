@@ -36,7 +36,9 @@ def format_value(value, fmt: str, locale: str | None, unit: str = "") -> str:
         return f"{value * 100:.2f}%"
     text = compact_number(float(value), locale)
     if fmt == "currency":
-        return f"¥{text}" if is_english(locale) else f"{text}元"
+        if not is_english(locale):
+            return f"{text}元"
+        return f"-¥{text[1:]}" if text.startswith("-") else f"¥{text}"
     return text
 
 

@@ -46,6 +46,13 @@ def kpi_body(result: dict, trend: dict | None, locale: str | None) -> list:
     compare = _(
         "vs %(start)s – %(end)s", start=period["previous_start"], end=period["previous_end"]
     )
+    if row.get("value") is None:
+        return [
+            html.Div(format_value(None, fmt, locale), className="kpi-value"),
+            html.Div(
+                _("No figure for your scope in this period."), className="kpi-empty text-muted"
+            ),
+        ]
     children = [
         html.Div(format_value(row.get("value"), fmt, locale), className="kpi-value"),
         html.Div(

@@ -111,6 +111,7 @@ def test_a_slide_shows_the_service_figures_and_the_branch_breakdown(seeded):
     assert bars.id["type"] == BARS and bars.id["metric"] == "deposit_balance"
     spark = next(g for g in graphs if g.figure["data"][0]["type"] == "scatter")
     assert len(spark.figure["data"][0]["x"]) == 12
+    assert spark.figure["layout"]["xaxis"].get("visible", True)  # the months are labelled
     assert any(t == "12-month high" for t in texts(body))
     link = by_class(body, "slide-value-link")[0]
     assert link.href == "/metrics/deposit_balance?by=branch"

@@ -47,6 +47,15 @@ def test_kpi_card_shows_the_service_value_change_and_sparkline(app):
     assert len(graph.figure["data"][0]["x"]) == 12
 
 
+def test_a_kpi_card_without_a_figure_in_scope_says_so(app):
+    """Budgets are set per branch, so a sub-branch manager has no budget attainment."""
+    with request_as(app, "bj_cm", headers={"Accept-Language": "zh-CN"}):
+        body = load_kpi({"type": "kpi-body", "metric": "budget_attainment"})
+    assert _find(body, "kpi-value").children == "—"
+    assert _find(body, "kpi-empty").children == "本期在您的数据范围内暂无此指标数据。"
+    assert _find(body, "kpi-change") is None
+
+
 def test_kpi_card_in_chinese_uses_wan_yi(app):
     with request_as(app, "leader", headers={"Accept-Language": "zh-CN"}):
         body = load_kpi({"type": "kpi-body", "metric": "loan_balance"})

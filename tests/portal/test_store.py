@@ -106,7 +106,15 @@ def test_init_store_is_idempotent(database_url, demo_password):
 
 def test_init_store_with_demo_content_seeds_it_once(database_url, demo_password):
     first = init_store(database_url, demo=True, demo_password=demo_password, content=True)
-    content = ("screens", "pivots", "dashboards", "store.apps", "store.comments", "social.posts")
+    content = (
+        "screens",
+        "pivots",
+        "dashboards",
+        "store.apps",
+        "store.comments",
+        "social.posts",
+        "announcements",
+    )
     assert all(first["created"].get(k, 0) > 0 for k in content), first["created"]
     second = init_store(database_url, demo=True, demo_password=demo_password, content=True)
     assert set(second["created"].values()) == {0}, second["created"]

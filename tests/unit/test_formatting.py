@@ -18,6 +18,7 @@ from components.formatting import change_tone, format_change, format_value
         (None, "currency", "en", "—"),
         (float("nan"), "count", "zh_CN", "—"),
         (-2_500_000.0, "currency", "zh_CN", "-250.00万元"),
+        (-1_170_000_000.0, "currency", "en", "-¥1.17 bn"),
     ],
 )
 def test_format_value(value, fmt, locale, expected):
