@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from api.request_helpers import json_body, request_locale
 from portal.auth import client_address
 from portal.db import get_db
 from portal.errors import Invalid, PortalError
@@ -78,7 +78,7 @@ def log_out() -> None:
 
 
 def user_json(user) -> dict:
-    locale = str(get_locale() or "zh_CN")
+    locale = request_locale()
     english = locale.startswith("en")
     return {
         "id": user.id,
@@ -103,7 +103,7 @@ def login_page():
         error=None,
         username="",
         next=_safe_next(request.args.get("next")),
-        locale=str(get_locale() or "zh_CN"),
+        locale=request_locale(),
     )
 
 
@@ -120,7 +120,7 @@ def login_form():
             error=exc.message,
             username=username[:64],
             next=target,
-            locale=str(get_locale() or "zh_CN"),
+            locale=request_locale(),
         )
         return html, exc.status
     return redirect(target)
@@ -136,9 +136,7 @@ def logout():
 @api.post("/auth/login")
 def login():
     """Log in with {"username", "password"}; returns the user."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
+    body = json_body()
     user = log_in(body.get("username"), body.get("password"))
     return jsonify({"user": user_json(user)})
 

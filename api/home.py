@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from api.request_helpers import request_locale
 from portal.auth import client_address
 from portal.db import get_db
 from portal.errors import Invalid
@@ -69,7 +69,7 @@ def _announcement_json(item: dict) -> dict:
 def list_announcements():
     """List the announcements shown to the user now."""
     with get_db().session() as s:
-        items = current_for(s, current_user, str(get_locale() or "zh_CN"))
+        items = current_for(s, current_user, request_locale())
     return jsonify({"items": [_announcement_json(a) for a in items]})
 
 

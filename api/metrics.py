@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
-from flask_babel import get_locale
+from flask import Blueprint, jsonify
 from flask_babel import gettext as _
 
+from api.request_helpers import json_body, request_locale
 from portal.errors import Invalid
 from portal.security import current_tables
 from portal.services.metrics import metric_service
 
 bp = Blueprint("metrics_api", __name__)
 QUERY_FIELDS = {"metric", "by", "filters", "period"}
-
-
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
 
 
 @bp.get("/metrics")
@@ -25,8 +21,8 @@ def list_metrics():
     service = metric_service()
     return jsonify(
         {
-            "metrics": service.list_metrics(_locale()),
-            "dimensions": service.list_dimensions(_locale()),
+            "metrics": service.list_metrics(request_locale()),
+            "dimensions": service.list_dimensions(request_locale()),
         }
     )
 
@@ -34,9 +30,7 @@ def list_metrics():
 @bp.post("/metrics/query")
 def query_metric():
     """Compute one metric: {"metric", "by", "filters", "period"} -> rows."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
+    body = json_body()
     unknown = set(body) - QUERY_FIELDS
     if unknown:
         raise Invalid(
@@ -51,6 +45,6 @@ def query_metric():
         by=body.get("by"),
         filters=body.get("filters"),
         period=body.get("period", "this_month"),
-        locale=_locale(),
+        locale=request_locale(),
     )
     return jsonify(result)

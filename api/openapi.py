@@ -70,6 +70,15 @@ def query_parameter(name: str, type_: str, enum: list | None = None) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
+def json_request_body(properties: dict, required: tuple | list = ()) -> dict:
+    """Return a required JSON-object request body with these properties (those in `required`
+    must be given), for a view's `openapi` attribute."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 ERROR_RESPONSES = {
     "401": {"$ref": "#/components/responses/Unauthorized"},
     "403": {"$ref": "#/components/responses/Forbidden"},

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
-from flask_babel import get_locale
+from flask import Blueprint, jsonify
 from flask_babel import gettext as _
 
+from api.request_helpers import json_body, request_locale
 from portal.errors import Invalid
 from portal.security import current_tables
 from portal.services.pivot import DRILL_KEYS, pivot_service
@@ -13,43 +13,34 @@ from portal.services.pivot import DRILL_KEYS, pivot_service
 bp = Blueprint("pivot_api", __name__)
 
 
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
-    return body
-
-
 @bp.get("/pivot/datasets")
 def list_datasets():
     """List the datasets a pivot can be built on."""
     current_tables()  # the caller must be allowed to read the warehouse at all
-    return jsonify({"datasets": pivot_service().datasets(_locale())})
+    return jsonify({"datasets": pivot_service().datasets(request_locale())})
 
 
 @bp.get("/pivot/datasets/<dataset>/fields")
 def list_fields(dataset: str):
     """List a dataset's fields: dimensions and columns, with the aggregations each allows."""
     current_tables()
-    return jsonify({"dataset": dataset, "fields": pivot_service().fields(dataset, _locale())})
+    return jsonify(
+        {"dataset": dataset, "fields": pivot_service().fields(dataset, request_locale())}
+    )
 
 
 @bp.post("/pivot")
 def run_pivot():
     """Run a pivot: {"dataset", "rows", "columns", "values", "filters", "sort", "top"}."""
     tables = current_tables()
-    return jsonify(pivot_service().pivot(tables, _body(), locale=_locale()))
+    return jsonify(pivot_service().pivot(tables, json_body(), locale=request_locale()))
 
 
 @bp.post("/pivot/drill")
 def drill():
     """Return a page of a cell's detail rows: {"spec", "cell", "page", "page_size"}."""
     tables = current_tables()
-    body = _body()
+    body = json_body()
     unknown = set(body) - DRILL_KEYS
     if unknown:
         raise Invalid(
@@ -62,6 +53,6 @@ def drill():
         body.get("cell"),
         page=body.get("page", 1),
         page_size=body.get("page_size", 50),
-        locale=_locale(),
+        locale=request_locale(),
     )
     return jsonify(result)

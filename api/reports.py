@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from api.request_helpers import json_body, request_locale
 from portal.db import get_db
 from portal.errors import Invalid
 from portal.services import reports
 
 bp = Blueprint("reports_api", __name__)
-
-
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
-    return body
 
 
 @bp.get("/reports")
@@ -32,7 +21,7 @@ def list_reports():
         result = reports.list_reports(
             s,
             current_user,
-            locale=_locale(),
+            locale=request_locale(),
             q=request.args.get("q"),
             type=request.args.get("type"),
             category=request.args.get("category"),
@@ -47,16 +36,16 @@ def common_reports():
     if not limit.isdigit() or not 1 <= int(limit) <= 50:
         raise Invalid(_("'limit' must be a whole number from 1 to 50"), code="bad_limit")
     with get_db().session() as s:
-        items = reports.common_reports(s, current_user, int(limit), locale=_locale())
+        items = reports.common_reports(s, current_user, int(limit), locale=request_locale())
     return jsonify({"reports": items})
 
 
 @bp.post("/reports")
 def add_report():
     """Register an external report link: {title_zh, title_en, url, platform, category}."""
-    body = _body()
+    body = json_body()
     with get_db().session() as s, s.begin():
-        report = reports.add_external_report(s, current_user, body, locale=_locale())
+        report = reports.add_external_report(s, current_user, body, locale=request_locale())
     return jsonify(report), 201
 
 
@@ -64,15 +53,15 @@ def add_report():
 def get_report(id: int):  # noqa: A002 - the guard test samples <int:id>
     """Return one report the caller may see."""
     with get_db().session() as s:
-        return jsonify(reports.get_report(s, current_user, id, locale=_locale()))
+        return jsonify(reports.get_report(s, current_user, id, locale=request_locale()))
 
 
 @bp.patch("/reports/<int:id>")
 def update_report(id: int):  # noqa: A002
     """Change an external report link (administrators and its owner)."""
-    body = _body()
+    body = json_body()
     with get_db().session() as s, s.begin():
-        report = reports.update_external_report(s, current_user, id, body, locale=_locale())
+        report = reports.update_external_report(s, current_user, id, body, locale=request_locale())
     return jsonify(report)
 
 

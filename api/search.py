@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from api.request_helpers import int_arg, logged_in_user, request_locale
 from portal.db import get_db
-from portal.errors import Invalid, Unauthorized
 from portal.services.search import MAX_LIMIT, MAX_OFFSET, search
 
 bp = Blueprint("search_api", __name__)
-
-
-def _int_arg(name: str, default: int, code: str, message: str) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(message, code=code) from None
 
 
 def _types() -> list[str]:
@@ -32,15 +20,14 @@ def _types() -> list[str]:
 @bp.get("/search")
 def search_resources():
     """Search every resource the caller may find; return ranked results and facets."""
-    if not current_user or not current_user.is_authenticated:
-        raise Unauthorized(_("Please log in first."))
-    limit = _int_arg(
+    user = logged_in_user()
+    limit = int_arg(
         "limit",
         20,
         "bad_limit",
         _("The limit must be a whole number from 1 to %(n)d.", n=MAX_LIMIT),
     )
-    offset = _int_arg(
+    offset = int_arg(
         "offset",
         0,
         "bad_offset",
@@ -49,12 +36,12 @@ def search_resources():
     with get_db().session() as session:
         result = search(
             session,
-            current_user,
+            user,
             request.args.get("q", ""),
             types=_types() or None,
             limit=limit,
             offset=offset,
-            locale=str(get_locale() or "zh_CN"),
+            locale=request_locale(),
             domain=request.args.get("domain"),
             owner=request.args.get("owner"),
         )

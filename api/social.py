@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import func, select
 
-from api.openapi import PAGING_PARAMETERS, query_parameter
+from api.openapi import PAGING_PARAMETERS, json_request_body, query_parameter
+from api.request_helpers import int_arg, json_body, logged_in_user, request_locale
 from portal.db import get_db
 from portal.errors import Forbidden, Invalid
 from portal.models import Group
@@ -28,39 +27,12 @@ bp = Blueprint("social_api", __name__)
 CREATED = {"201": {"description": "Created"}}
 
 
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
-    return body
-
-
-def _arg_int(name: str, default: int | None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(
-            _("%(name)s must be a whole number.", name=name), code=f"bad_{name}"
-        ) from None
-
-
 def _paging() -> tuple[int, int]:
-    return message_service.check_paging(_arg_int("page", 1), _arg_int("per_page", 20))
+    return message_service.check_paging(int_arg("page", 1), int_arg("per_page", 20))
 
 
 def _flag(name: str) -> bool:
     return request.args.get(name, "").lower() in ("1", "true", "yes")
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 # -- groups -------------------------------------------------------------------------------------
@@ -68,7 +40,7 @@ def _user():
 def list_groups():
     """List my groups (?all=1: every group, without members)."""
     page, per_page = _paging()
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s:
         if _flag("all"):
             total = s.scalar(select(func.count(Group.id)))
@@ -90,30 +62,24 @@ list_groups.openapi = {"parameters": [*PAGING_PARAMETERS, query_parameter("all",
 @bp.post("/groups")
 def create_group():
     """Create a group; the caller owns it and is its first member."""
-    body = _body()
+    body = json_body()
     with get_db().session() as s, s.begin():
-        group = group_service.create_group(s, _user(), body.get("name"), body.get("description"))
-        data = group_service.group_dict(s, group, _user(), with_members=True)
+        group = group_service.create_group(
+            s, logged_in_user(), body.get("name"), body.get("description")
+        )
+        data = group_service.group_dict(s, group, logged_in_user(), with_members=True)
     return jsonify(data), 201
 
 
 create_group.openapi = {
     "responses": CREATED,
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["name"],
-                    "properties": {
-                        "name": {"type": "string", "maxLength": 100},
-                        "description": {"type": "string"},
-                    },
-                }
-            }
+    "requestBody": json_request_body(
+        {
+            "name": {"type": "string", "maxLength": 100},
+            "description": {"type": "string"},
         },
-    },
+        ["name"],
+    ),
 }
 
 
@@ -121,7 +87,7 @@ create_group.openapi = {
 def get_group(group_id: int):
     """Show a group with its members (members, its owner and administrators only)."""
     with get_db().session() as s:
-        return jsonify(group_service.group_detail(s, _user(), group_id))
+        return jsonify(group_service.group_detail(s, logged_in_user(), group_id))
 
 
 def _member_ids() -> Any:
@@ -129,7 +95,7 @@ def _member_ids() -> Any:
     if isinstance(body, dict) and "user_ids" in body:
         return body["user_ids"]
     if request.args.get("user_id"):
-        return [_arg_int("user_id", None)]
+        return [int_arg("user_id", None)]
     raise Invalid(_("Send a list of user ids."), code="bad_user_ids")
 
 
@@ -151,8 +117,8 @@ MEMBERS_BODY = {
 def add_group_members(group_id: int):
     """Add members to a group (its owner or a system administrator)."""
     with get_db().session() as s, s.begin():
-        group = group_service.add_members(s, _user(), group_id, _member_ids())
-        data = group_service.group_dict(s, group, _user(), with_members=True)
+        group = group_service.add_members(s, logged_in_user(), group_id, _member_ids())
+        data = group_service.group_dict(s, group, logged_in_user(), with_members=True)
     return jsonify(data)
 
 
@@ -160,8 +126,8 @@ def add_group_members(group_id: int):
 def remove_group_members(group_id: int):
     """Remove members ({"user_ids"} or ?user_id=); anyone may remove themself (leave)."""
     with get_db().session() as s, s.begin():
-        group = group_service.remove_members(s, _user(), group_id, _member_ids())
-        data = group_service.group_dict(s, group, _user(), with_members=True)
+        group = group_service.remove_members(s, logged_in_user(), group_id, _member_ids())
+        data = group_service.group_dict(s, group, logged_in_user(), with_members=True)
     return jsonify(data)
 
 
@@ -172,11 +138,11 @@ add_group_members.openapi = remove_group_members.openapi = MEMBERS_BODY
 @bp.post("/shares")
 def share():
     """Share a resource with users and/or groups with a message (gives them view)."""
-    body = _body()
+    body = json_body()
     with get_db().session() as s, s.begin():
         shares = sharing_service.share_resource(
             s,
-            _user(),
+            logged_in_user(),
             body.get("resource_id"),
             user_ids=body.get("user_ids"),
             group_ids=body.get("group_ids"),
@@ -188,23 +154,15 @@ def share():
 
 share.openapi = {
     "responses": CREATED,
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["resource_id"],
-                    "properties": {
-                        "resource_id": {"type": "integer"},
-                        "user_ids": {"type": "array", "items": {"type": "integer"}},
-                        "group_ids": {"type": "array", "items": {"type": "integer"}},
-                        "message": {"type": "string", "maxLength": 1000},
-                    },
-                }
-            }
+    "requestBody": json_request_body(
+        {
+            "resource_id": {"type": "integer"},
+            "user_ids": {"type": "array", "items": {"type": "integer"}},
+            "group_ids": {"type": "array", "items": {"type": "integer"}},
+            "message": {"type": "string", "maxLength": 1000},
         },
-    },
+        ["resource_id"],
+    ),
 }
 
 
@@ -215,7 +173,7 @@ def get_feed():
     page, per_page = _paging()
     with get_db().session() as s:
         data = sharing_service.feed(
-            s, _user(), _arg_int("group_id", None), page, per_page, _locale()
+            s, logged_in_user(), int_arg("group_id", None), page, per_page, request_locale()
         )
     return jsonify(data)
 
@@ -226,34 +184,26 @@ get_feed.openapi = {"parameters": [*PAGING_PARAMETERS, query_parameter("group_id
 @bp.post("/feed")
 def create_post():
     """Publish a post: {"text", "group_id"?, "resource_id"?}."""
-    body = _body()
-    user = _user()
+    body = json_body()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         post = sharing_service.create_post(
             s, user, body.get("text"), body.get("group_id"), body.get("resource_id")
         )
-        data = sharing_service.posts_data(s, user, [post], _locale())[0]
+        data = sharing_service.posts_data(s, user, [post], request_locale())[0]
     return jsonify(data), 201
 
 
 create_post.openapi = {
     "responses": CREATED,
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["text"],
-                    "properties": {
-                        "text": {"type": "string", "maxLength": 2000},
-                        "group_id": {"type": ["integer", "null"]},
-                        "resource_id": {"type": ["integer", "null"]},
-                    },
-                }
-            }
+    "requestBody": json_request_body(
+        {
+            "text": {"type": "string", "maxLength": 2000},
+            "group_id": {"type": ["integer", "null"]},
+            "resource_id": {"type": ["integer", "null"]},
         },
-    },
+        ["text"],
+    ),
 }
 
 
@@ -265,15 +215,15 @@ def like_post(post_id: int):
     if liked is not None and not isinstance(liked, bool):
         raise Invalid(_("liked must be true or false."), code="bad_liked")
     with get_db().session() as s, s.begin():
-        data = sharing_service.toggle_like(s, _user(), post_id, liked)
+        data = sharing_service.toggle_like(s, logged_in_user(), post_id, liked)
     return jsonify(data)
 
 
 @bp.post("/feed/<int:post_id>/comments")
 def comment_post(post_id: int):
     """Comment on a post: {"text"} (stored and returned as plain text)."""
-    body = _body()
-    user = _user()
+    body = json_body()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         comment = sharing_service.add_comment(s, user, post_id, body.get("text"))
         data = sharing_service.comment_dict(comment, {user.id: user})
@@ -288,18 +238,18 @@ comment_post.openapi = {"responses": CREATED}
 def list_messages():
     """List my messages, newest first (?unread=1, ?kind=share|comment|...)."""
     page, per_page = _paging()
-    locale = _locale()
+    locale = request_locale()
     with get_db().session() as s:
         result = message_service.list_messages(
             s,
-            _user(),
+            logged_in_user(),
             unread_only=_flag("unread"),
             page=page,
             per_page=per_page,
             kind=request.args.get("kind") or None,
         )
         result["items"] = [message_service.message_dict(m, locale) for m in result["items"]]
-        result["unread"] = message_service.unread_count(s, _user())
+        result["unread"] = message_service.unread_count(s, logged_in_user())
     return jsonify(result)
 
 
@@ -315,35 +265,27 @@ list_messages.openapi = {
 @bp.post("/messages/read")
 def read_messages():
     """Mark messages read: {"ids": [..]} or {"ids": "all"}."""
-    body = _body()
+    body = json_body()
     if "ids" not in body:
         raise Invalid(_('Send a list of message ids or "all".'), code="bad_ids")
     with get_db().session() as s, s.begin():
-        updated = message_service.mark_read(s, _user(), body["ids"])
-        unread = message_service.unread_count(s, _user())
+        updated = message_service.mark_read(s, logged_in_user(), body["ids"])
+        unread = message_service.unread_count(s, logged_in_user())
     return jsonify({"updated": updated, "unread": unread})
 
 
 read_messages.openapi = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["ids"],
-                    "properties": {
-                        "ids": {
-                            "oneOf": [
-                                {"type": "array", "items": {"type": "integer"}},
-                                {"const": "all"},
-                            ]
-                        }
-                    },
-                }
+    "requestBody": json_request_body(
+        {
+            "ids": {
+                "oneOf": [
+                    {"type": "array", "items": {"type": "integer"}},
+                    {"const": "all"},
+                ]
             }
         },
-    }
+        ["ids"],
+    ),
 }
 
 
@@ -351,16 +293,16 @@ read_messages.openapi = {
 def get_message_preferences():
     """Show which message kinds I receive."""
     with get_db().session() as s:
-        return jsonify({"preferences": message_service.get_preferences(s, _user())})
+        return jsonify({"preferences": message_service.get_preferences(s, logged_in_user())})
 
 
 @bp.put("/messages/preferences")
 def put_message_preferences():
     """Turn message kinds on or off: {"share": true, "alert": false, ...}."""
-    body = _body()
+    body = json_body()
     changes = body.get("preferences", body)
     with get_db().session() as s, s.begin():
-        prefs = message_service.set_preferences(s, _user(), changes)
+        prefs = message_service.set_preferences(s, logged_in_user(), changes)
     return jsonify({"preferences": prefs})
 
 
@@ -368,7 +310,7 @@ def put_message_preferences():
 def unread_count():
     """Count my unread messages (in total and per kind)."""
     with get_db().session() as s:
-        user = _user()
+        user = logged_in_user()
         return jsonify(
             {
                 "unread": message_service.unread_count(s, user),
@@ -381,11 +323,11 @@ def unread_count():
 @bp.post("/access-requests")
 def create_access_request():
     """Ask for a permission on a resource: {"resource_id", "permission"?, "reason"?}."""
-    body = _body()
+    body = json_body()
     with get_db().session() as s, s.begin():
         req = access_service.request_access(
             s,
-            _user(),
+            logged_in_user(),
             body.get("resource_id"),
             body.get("permission", "view"),
             body.get("reason", ""),
@@ -404,7 +346,7 @@ def list_access_requests():
     with get_db().session() as s:
         data = access_service.list_requests(
             s,
-            _user(),
+            logged_in_user(),
             request.args.get("scope", "mine"),
             request.args.get("status") or None,
             page,
@@ -425,9 +367,11 @@ list_access_requests.openapi = {
 @bp.post("/access-requests/<int:request_id>/decision")
 def decide_access_request(request_id: int):
     """Approve or reject a request: {"approve": true|false, "note"?}."""
-    body = _body()
+    body = json_body()
     with get_db().session() as s, s.begin():
-        req = access_service.decide(s, _user(), request_id, body.get("approve"), body.get("note"))
+        req = access_service.decide(
+            s, logged_in_user(), request_id, body.get("approve"), body.get("note")
+        )
         data = access_service.requests_data(s, [req])[0]
     return jsonify(data)
 
@@ -437,7 +381,9 @@ def decide_access_request(request_id: int):
 def list_tokens():
     """List my personal API tokens (never their secrets)."""
     with get_db().session() as s:
-        items = [token_service.token_dict(t) for t in token_service.list_tokens(s, _user())]
+        items = [
+            token_service.token_dict(t) for t in token_service.list_tokens(s, logged_in_user())
+        ]
     return jsonify({"items": items, "total": len(items), "page": 1, "per_page": len(items)})
 
 
@@ -448,10 +394,13 @@ def create_token():
         raise Forbidden(
             _("A token cannot create tokens; log in to create one."), code="token_not_allowed"
         )
-    body = _body()
+    body = json_body()
     with get_db().session() as s, s.begin():
         token, secret = token_service.create_token(
-            s, _user(), body.get("name"), body.get("expires_in_days", token_service.DEFAULT_DAYS)
+            s,
+            logged_in_user(),
+            body.get("name"),
+            body.get("expires_in_days", token_service.DEFAULT_DAYS),
         )
         data = token_service.token_dict(token)
     return jsonify({**data, "token": secret}), 201
@@ -464,5 +413,5 @@ create_token.openapi = {"responses": CREATED}
 def revoke_token(token_id: int):
     """Revoke one of my tokens."""
     with get_db().session() as s, s.begin():
-        data = token_service.token_dict(token_service.revoke_token(s, _user(), token_id))
+        data = token_service.token_dict(token_service.revoke_token(s, logged_in_user(), token_id))
     return jsonify(data)

@@ -8,45 +8,30 @@ Errors are {"error": {"code", "message"}} with 401 (not logged in), 403 (not all
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from api.openapi import PAGING_PARAMETERS, json_request_body
+from api.request_helpers import json_body, logged_in_user, request_locale
 from portal.auth import client_address
 from portal.db import get_db
-from portal.errors import Invalid, Unauthorized
+from portal.errors import Invalid
 from portal.services import questions as qa
 from portal.services import store
 
 bp = Blueprint("store_api", __name__)
 
 
-def _user():
-    if not current_user or not current_user.is_authenticated:
-        raise Unauthorized(_("Please log in first."))
-    return current_user
-
-
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
-    return body
-
-
 def _app_reply(session, app, status: int = 200):
-    return jsonify(store.app_dict(session, app, _user(), _locale(), detail=True)), status
+    return jsonify(
+        store.app_dict(session, app, logged_in_user(), request_locale(), detail=True)
+    ), status
 
 
 # -- apps -------------------------------------------------------------------------------------
 @bp.get("/store/apps")
 def list_apps():
     """List store apps: ?category=&tag=&sort=newest|installs|rating|likes&q=&scope=listed|mine|review."""
-    user = _user()
+    user = logged_in_user()
     args = request.args
     with get_db().session() as s:
         result = store.browse(
@@ -59,7 +44,7 @@ def list_apps():
             scope=args.get("scope") or "listed",
             page=args.get("page"),
             per_page=args.get("per_page"),
-            locale=_locale(),
+            locale=request_locale(),
         )
     return jsonify(result)
 
@@ -67,8 +52,8 @@ def list_apps():
 @bp.post("/store/apps")
 def create_app():
     """Create a draft app: {"title_zh","title_en","kind","target_resource_id"|"target_url",...}."""
-    user = _user()
-    body = _body()
+    user = logged_in_user()
+    body = json_body()
     with get_db().session() as s, s.begin():
         app = store.create_app(s, user, body, client_address())
         return _app_reply(s, app, 201)
@@ -77,18 +62,18 @@ def create_app():
 @bp.get("/store/apps/<int:app_id>")
 def get_app(app_id: int):
     """Return one app with the caller's marks (liked, favorite, stars, installed copy)."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         app = store.get_app(s, user, app_id, count_view=True)
-        data = store.app_dict(s, app, user, _locale(), detail=True)
+        data = store.app_dict(s, app, user, request_locale(), detail=True)
     return jsonify(data)
 
 
 @bp.patch("/store/apps/<int:app_id>")
 def update_app(app_id: int):
     """Edit a draft or rejected app (its author only)."""
-    user = _user()
-    body = _body()
+    user = logged_in_user()
+    body = json_body()
     with get_db().session() as s, s.begin():
         return _app_reply(s, store.update_app(s, user, app_id, body))
 
@@ -96,7 +81,7 @@ def update_app(app_id: int):
 @bp.post("/store/apps/<int:app_id>/submit")
 def submit_app(app_id: int):
     """Submit a draft app for review (its author only)."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         return _app_reply(s, store.submit_app(s, user, app_id, client_address()))
 
@@ -104,8 +89,8 @@ def submit_app(app_id: int):
 @bp.post("/store/apps/<int:app_id>/review")
 def review_app(app_id: int):
     """Approve or reject a submitted app: {"decision": "approve"|"reject", "reason"} (admins)."""
-    user = _user()
-    body = _body()
+    user = logged_in_user()
+    body = json_body()
     with get_db().session() as s, s.begin():
         app = store.review_app(
             s, user, app_id, body.get("decision"), body.get("reason"), client_address()
@@ -116,7 +101,7 @@ def review_app(app_id: int):
 @bp.post("/store/apps/<int:app_id>/list")
 def list_app(app_id: int):
     """List (上架) an unlisted app again (admins)."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         return _app_reply(s, store.list_app(s, user, app_id, client_address()))
 
@@ -124,7 +109,7 @@ def list_app(app_id: int):
 @bp.post("/store/apps/<int:app_id>/unlist")
 def unlist_app(app_id: int):
     """Unlist (下架) a listed app, optionally with {"reason"} (admins)."""
-    user = _user()
+    user = logged_in_user()
     body = request.get_json(silent=True) or {}
     reason = body.get("reason") if isinstance(body, dict) else None
     with get_db().session() as s, s.begin():
@@ -134,20 +119,20 @@ def unlist_app(app_id: int):
 @bp.post("/store/apps/<int:app_id>/install")
 def install_app(app_id: int):
     """Install a listed app as "my app", optionally with {"params": {...}}; idempotent."""
-    user = _user()
+    user = logged_in_user()
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
     with get_db().session() as s, s.begin():
         record = store.install(s, user, app_id, body.get("params"), client_address())
-        data = store.install_dict(s, record, _locale())
+        data = store.install_dict(s, record, request_locale())
     return jsonify(data), 201
 
 
 @bp.delete("/store/apps/<int:app_id>/install")
 def uninstall_app(app_id: int):
     """Remove the caller's installed copy of an app."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         return _app_reply(s, store.uninstall(s, user, app_id))
 
@@ -155,27 +140,27 @@ def uninstall_app(app_id: int):
 @bp.get("/store/my-apps")
 def my_apps():
     """List the caller's installed apps (their own copies)."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s:
-        items = store.my_apps(s, user, _locale())
+        items = store.my_apps(s, user, request_locale())
     return jsonify({"items": items, "total": len(items)})
 
 
 @bp.patch("/store/installs/<int:id>")
 def update_install(id: int):  # noqa: A002 - the route's name
     """Change the parameters of the caller's installed copy: {"params": {...}}."""
-    user = _user()
-    body = _body()
+    user = logged_in_user()
+    body = json_body()
     with get_db().session() as s, s.begin():
         record = store.update_install_params(s, user, id, body.get("params"))
-        data = store.install_dict(s, record, _locale())
+        data = store.install_dict(s, record, request_locale())
     return jsonify(data)
 
 
 @bp.post("/store/apps/<int:app_id>/like")
 def like_app(app_id: int):
     """Like a listed app (idempotent)."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         return _app_reply(s, store.like(s, user, app_id))
 
@@ -183,7 +168,7 @@ def like_app(app_id: int):
 @bp.delete("/store/apps/<int:app_id>/like")
 def unlike_app(app_id: int):
     """Withdraw a like (idempotent)."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         return _app_reply(s, store.unlike(s, user, app_id))
 
@@ -191,7 +176,7 @@ def unlike_app(app_id: int):
 @bp.post("/store/apps/<int:app_id>/favorite")
 def favorite_app(app_id: int):
     """Add a listed app to the caller's favorites (idempotent)."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         return _app_reply(s, store.favorite(s, user, app_id))
 
@@ -199,7 +184,7 @@ def favorite_app(app_id: int):
 @bp.delete("/store/apps/<int:app_id>/favorite")
 def unfavorite_app(app_id: int):
     """Remove an app from the caller's favorites (idempotent)."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         return _app_reply(s, store.unfavorite(s, user, app_id))
 
@@ -207,8 +192,8 @@ def unfavorite_app(app_id: int):
 @bp.post("/store/apps/<int:app_id>/rate")
 def rate_app(app_id: int):
     """Rate a listed app: {"stars": 1-5}; rating again replaces the caller's rating."""
-    user = _user()
-    body = _body()
+    user = logged_in_user()
+    body = json_body()
     with get_db().session() as s, s.begin():
         return _app_reply(s, store.rate(s, user, app_id, body.get("stars")))
 
@@ -216,7 +201,7 @@ def rate_app(app_id: int):
 @bp.get("/store/apps/<int:app_id>/stats")
 def app_stats(app_id: int):
     """Return an app's usage (installs, views, views after install) for its author or admins."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s:
         return jsonify(store.author_stats(s, user, app_id))
 
@@ -225,7 +210,7 @@ def app_stats(app_id: int):
 @bp.get("/store/apps/<int:app_id>/comments")
 def list_comments(app_id: int):
     """List an app's top-level comments, newest first, each with its replies."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s:
         result = store.list_comments(
             s, user, app_id, request.args.get("page"), request.args.get("per_page")
@@ -235,14 +220,14 @@ def list_comments(app_id: int):
 
 def _comment_reply(s, comment, status: int = 200):
     names = store.user_names(s, [comment.author_id])
-    return jsonify(store.comment_dict(comment, names, _user())), status
+    return jsonify(store.comment_dict(comment, names, logged_in_user())), status
 
 
 @bp.post("/store/apps/<int:app_id>/comments")
 def add_comment(app_id: int):
     """Comment on an app: {"body", "parent_id"?}; the text is stored exactly as given."""
-    user = _user()
-    body = _body()
+    user = logged_in_user()
+    body = json_body()
     with get_db().session() as s, s.begin():
         comment = store.add_comment(s, user, app_id, body.get("body"), body.get("parent_id"))
         return _comment_reply(s, comment, 201)
@@ -251,8 +236,8 @@ def add_comment(app_id: int):
 @bp.patch("/store/comments/<int:id>")
 def edit_comment(id: int):  # noqa: A002 - the route's name
     """Edit one's own comment: {"body"}."""
-    user = _user()
-    body = _body()
+    user = logged_in_user()
+    body = json_body()
     with get_db().session() as s, s.begin():
         return _comment_reply(s, store.edit_comment(s, user, id, body.get("body")))
 
@@ -260,7 +245,7 @@ def edit_comment(id: int):  # noqa: A002 - the route's name
 @bp.delete("/store/comments/<int:id>")
 def delete_comment(id: int):  # noqa: A002 - the route's name
     """Remove a comment (its author or an administrator); replies stay."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s, s.begin():
         return _comment_reply(s, store.delete_comment(s, user, id, client_address()))
 
@@ -269,7 +254,7 @@ def delete_comment(id: int):  # noqa: A002 - the route's name
 @bp.get("/questions")
 def list_questions():
     """List the questions the caller may see: ?app_id=&status=open|resolved&mine=1&q=."""
-    user = _user()
+    user = logged_in_user()
     args = request.args
     with get_db().session() as s:
         result = qa.list_questions(
@@ -288,8 +273,8 @@ def list_questions():
 @bp.post("/questions")
 def ask_question():
     """Ask: {"title", "body"?, "app_id"?, "is_public"?, "invite"?: [user names]}."""
-    user = _user()
-    body = _body()
+    user = logged_in_user()
+    body = json_body()
     with get_db().session() as s, s.begin():
         question = qa.ask(s, user, body)
         data = qa.question_dict(s, question, user, detail=True)
@@ -299,7 +284,7 @@ def ask_question():
 @bp.get("/questions/<int:id>")
 def get_question(id: int):  # noqa: A002 - the route's name
     """Return a question with its answers (best first, then by votes)."""
-    user = _user()
+    user = logged_in_user()
     with get_db().session() as s:
         question = qa.get_question(s, user, id)
         data = qa.question_dict(s, question, user, detail=True)
@@ -309,8 +294,8 @@ def get_question(id: int):  # noqa: A002 - the route's name
 @bp.post("/questions/<int:id>/answers")
 def answer_question(id: int):  # noqa: A002 - the route's name
     """Answer a question: {"body"}."""
-    user = _user()
-    body = _body()
+    user = logged_in_user()
+    body = json_body()
     with get_db().session() as s, s.begin():
         item = qa.answer(s, user, id, body.get("body"))
         data = {"id": item.id, "question_id": item.question_id, "body": item.body,
@@ -321,7 +306,7 @@ def answer_question(id: int):  # noqa: A002 - the route's name
 @bp.post("/answers/<int:id>/vote")
 def vote_answer(id: int):  # noqa: A002 - the route's name
     """Up-vote an answer (idempotent); {"up": false} withdraws the vote."""
-    user = _user()
+    user = logged_in_user()
     body = request.get_json(silent=True) or {}
     up = body.get("up", True) if isinstance(body, dict) else True
     if not isinstance(up, bool):
@@ -335,8 +320,8 @@ def vote_answer(id: int):  # noqa: A002 - the route's name
 @bp.post("/questions/<int:id>/best")
 def choose_best(id: int):  # noqa: A002 - the route's name
     """Choose the best answer (the asker only): {"answer_id"}."""
-    user = _user()
-    body = _body()
+    user = logged_in_user()
+    body = json_body()
     with get_db().session() as s, s.begin():
         question = qa.choose_best(s, user, id, body.get("answer_id"))
         data = qa.question_dict(s, question, user, detail=True)
@@ -344,22 +329,10 @@ def choose_best(id: int):  # noqa: A002 - the route's name
 
 
 # -- OpenAPI hints (api/openapi.py merges `view.openapi` into each operation) --------------------
-def _schema(properties: dict, required: tuple = ()) -> dict:
-    schema = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = list(required)
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
 def _query(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema,
             "description": description}  # fmt: skip
 
-
-try:
-    from api.openapi import PAGING_PARAMETERS
-except ImportError:  # pragma: no cover - the OpenAPI module is optional
-    PAGING_PARAMETERS = []
 
 _TEXT = {"type": "string"}
 _PAGE = {"description": "One page: {items, total, page, per_page}"}
@@ -388,32 +361,36 @@ list_apps.openapi = {
     "responses": {"200": _PAGE},
 }
 create_app.openapi = {
-    "requestBody": _schema(_APP_FIELDS, ("kind",)),
+    "requestBody": json_request_body(_APP_FIELDS, ("kind",)),
     "responses": {"201": {"description": "The draft app"}},
 }
-update_app.openapi = {"requestBody": _schema(_APP_FIELDS)}
+update_app.openapi = {"requestBody": json_request_body(_APP_FIELDS)}
 review_app.openapi = {
-    "requestBody": _schema(
+    "requestBody": json_request_body(
         {"decision": {"type": "string", "enum": ["approve", "reject"]},
          "reason": {"type": "string", "description": "Required to reject"}},
         ("decision",),
     )
 }  # fmt: skip
-unlist_app.openapi = {"requestBody": _schema({"reason": _TEXT})}
+unlist_app.openapi = {"requestBody": json_request_body({"reason": _TEXT})}
 install_app.openapi = {
-    "requestBody": _schema({"params": {"type": "object"}}),
+    "requestBody": json_request_body({"params": {"type": "object"}}),
     "responses": {"201": {"description": "The caller's installed copy"}},
 }
-update_install.openapi = {"requestBody": _schema({"params": {"type": "object"}}, ("params",))}
+update_install.openapi = {
+    "requestBody": json_request_body({"params": {"type": "object"}}, ("params",))
+}
 rate_app.openapi = {
-    "requestBody": _schema({"stars": {"type": "integer", "minimum": 1, "maximum": 5}}, ("stars",))
+    "requestBody": json_request_body(
+        {"stars": {"type": "integer", "minimum": 1, "maximum": 5}}, ("stars",)
+    )
 }
 list_comments.openapi = {"parameters": list(PAGING_PARAMETERS), "responses": {"200": _PAGE}}
 add_comment.openapi = {
-    "requestBody": _schema({"body": _TEXT, "parent_id": {"type": "integer"}}, ("body",)),
+    "requestBody": json_request_body({"body": _TEXT, "parent_id": {"type": "integer"}}, ("body",)),
     "responses": {"201": {"description": "The comment"}},
 }
-edit_comment.openapi = {"requestBody": _schema({"body": _TEXT}, ("body",))}
+edit_comment.openapi = {"requestBody": json_request_body({"body": _TEXT}, ("body",))}
 list_questions.openapi = {
     "parameters": [
         *PAGING_PARAMETERS,
@@ -425,7 +402,7 @@ list_questions.openapi = {
     "responses": {"200": _PAGE},
 }
 ask_question.openapi = {
-    "requestBody": _schema(
+    "requestBody": json_request_body(
         {"title": _TEXT, "body": _TEXT, "app_id": {"type": "integer"},
          "is_public": {"type": "boolean", "default": True},
          "invite": {"type": "array", "items": _TEXT, "description": "User names"}},
@@ -434,8 +411,12 @@ ask_question.openapi = {
     "responses": {"201": {"description": "The question"}},
 }  # fmt: skip
 answer_question.openapi = {
-    "requestBody": _schema({"body": _TEXT}, ("body",)),
+    "requestBody": json_request_body({"body": _TEXT}, ("body",)),
     "responses": {"201": {"description": "The answer"}},
 }
-vote_answer.openapi = {"requestBody": _schema({"up": {"type": "boolean", "default": True}})}
-choose_best.openapi = {"requestBody": _schema({"answer_id": {"type": "integer"}}, ("answer_id",))}
+vote_answer.openapi = {
+    "requestBody": json_request_body({"up": {"type": "boolean", "default": True}})
+}
+choose_best.openapi = {
+    "requestBody": json_request_body({"answer_id": {"type": "integer"}}, ("answer_id",))
+}

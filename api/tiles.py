@@ -12,13 +12,12 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
+from api.request_helpers import json_body, request_locale
 from portal.auth import client_address
 from portal.db import get_db
-from portal.errors import Invalid, PortalError
+from portal.errors import PortalError
 from portal.services.activity import record_view
 from portal.services.audit import record_event
 from portal.services.sso import issue_token, verify_token
@@ -34,17 +33,6 @@ bp = Blueprint("sso", __name__, template_folder="templates")
 api = Blueprint("tiles_api", __name__)
 
 TOKEN_PARAM = "portal_token"
-
-
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
-    return body
 
 
 def with_token(url: str, token: str) -> str:
@@ -92,7 +80,7 @@ def _redeem(token, audience) -> dict:
 @api.post("/sso/verify")
 def verify():
     """Redeem a launch token for a target system: {"token", "audience"} -> the user."""
-    body = _body()
+    body = json_body()
     return jsonify({"user": _redeem(body.get("token"), body.get("audience"))})
 
 
@@ -104,7 +92,7 @@ def demo_target(key: str):
     except PortalError as exc:
         identity, error = None, exc.message
     html = render_template(
-        "sso_demo.html", key=key, identity=identity, error=error, locale=_locale()
+        "sso_demo.html", key=key, identity=identity, error=error, locale=request_locale()
     )
     return html, 200 if identity else 401
 
@@ -114,14 +102,14 @@ def list_tiles():
     """List the quick-entry tiles the user sees (?hidden=1 includes the ones they hid)."""
     include_hidden = request.args.get("hidden") in ("1", "true")
     with get_db().session() as s:
-        tiles = visible_tiles(s, current_user, _locale(), include_hidden=include_hidden)
+        tiles = visible_tiles(s, current_user, request_locale(), include_hidden=include_hidden)
     return jsonify({"tiles": tiles})
 
 
 @api.put("/tiles/preferences")
 def put_preferences():
     """Save the user's own tile order and hidden tiles: {"order": [keys], "hidden": [keys]}."""
-    body = _body()
+    body = json_body()
     with get_db().session() as s, s.begin():
         value = save_preferences(s, current_user, body.get("order", []), body.get("hidden", []))
     return jsonify(value)
@@ -130,7 +118,7 @@ def put_preferences():
 @api.post("/tiles")
 def post_tile():
     """Create or update a tile (system administrators)."""
-    body = _body()
+    body = json_body()
     with get_db().session() as s, s.begin():
         tile = save_tile(s, current_user, body, client_addr=client_address())
         result = {"id": tile.id, "key": tile.key, "spec": tile.spec}

@@ -22,11 +22,15 @@ from flask_login import current_user
 
 from pages.mining_charts import (
     chart_card,
+    chart_row,
     error_alert,
     fmt_num,
     importance_figure,
     lift_figure,
+    lift_tile,
     metric_tile,
+    precision_tile,
+    tile_row,
 )
 from portal.auth import client_address
 from portal.db import get_db
@@ -180,16 +184,8 @@ def render_result(result: dict, scored: pd.DataFrame | None):
                 folds=result.get("folds", 0),
             ),
         ),
-        metric_tile(
-            _("Top-decile lift"),
-            fmt_num(m.get("top_decile_lift"), "{:.1f}×"),
-            _("finds %(share)s of all cases", share=fmt_num(m.get("top_decile_capture"), "{:.0%}")),
-        ),
-        metric_tile(
-            _("Precision in the top 10%"),
-            fmt_num(m.get("precision_at_10pct"), "{:.1%}"),
-            _("base rate %(rate)s", rate=fmt_num(result.get("positive_rate"), "{:.1%}")),
-        ),
+        lift_tile(m),
+        precision_tile(m, result.get("positive_rate")),
         metric_tile(
             _("Rows mined"),
             f"{int(result.get('rows') or 0):,}",
@@ -216,35 +212,17 @@ def render_result(result: dict, scored: pd.DataFrame | None):
         top = top.assign(probability=top["probability"].round(4))
     return html.Div(
         [
-            dbc.Row(
-                [dbc.Col(t, xs=6, lg=3) for t in tiles],
-                className="g-3 mb-3 mining-metrics",
-                id="up-metrics",
-            ),
+            tile_row(tiles, id="up-metrics"),
             html.Div(" ".join(notes), className="small text-muted mb-2") if notes else None,
-            dbc.Row(
-                [
-                    dbc.Col(
-                        chart_card(
-                            _("Lift chart"),
-                            lift_figure(result.get("lift") or []),
-                            _("Out-of-fold scores: each row scored by a model that never saw it."),
-                        ),
-                        xs=12,
-                        lg=6,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        chart_card(
-                            _("Feature importance"),
-                            importance_figure(result.get("importance") or []),
-                        ),
-                        xs=12,
-                        lg=6,
-                        className="mb-3",
-                    ),
-                ],
-                className="g-3",
+            chart_row(
+                chart_card(
+                    _("Lift chart"),
+                    lift_figure(result.get("lift") or []),
+                    _("Out-of-fold scores: each row scored by a model that never saw it."),
+                ),
+                chart_card(
+                    _("Feature importance"), importance_figure(result.get("importance") or [])
+                ),
             ),
             dbc.Card(
                 dbc.CardBody(

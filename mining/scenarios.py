@@ -20,32 +20,17 @@ the given table provider shows them (scoped and masked).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from threadpoolctl import threadpool_limits
 
 from datasources import features as F
 from datasources.relations import CHURN_LOOKBACK_MONTHS, CHURN_MIN_BALANCE
-from mining import MiningInputError
-from mining.evaluation import holdout_report, permutation_importance_table
-from mining.pipelines import build_pipeline, plan_columns
 from mining.registry import ModelRegistry
-from mining.training import (
-    IMPORTANCE_ROWS,
-    MAX_TRAIN_ROWS,
-    THREADS,
-    _describe,
-    _quiet,
-    _sample,
-    _split,
-    data_range,
-)
+from mining.training import _quiet, data_range, train_holdout
 
 IDENTITY = ["customer_id", "branch_id", "segment"]
 NOT_FEATURES = {"customer_id", "branch_id", "cutoff", "target", "churned", "deposit_at_cutoff"}
@@ -237,85 +222,26 @@ def _trainer(spec: Scenario):
 
 def train_supervised(spec: Scenario, warehouse, tables, data_dir, progress=_quiet, **options):
     """Train one scenario on its own rows and labels; save and return the new version's meta."""
-    started = time.perf_counter()
-    train_cutoffs, test_cutoff, as_of = _split(options, warehouse, tables, progress)
-    progress(
-        0.05,
-        lazy_gettext(
-            "Building features for %(count)d cut-offs in the warehouse",
-            count=len(train_cutoffs) + 1,
+
+    def dataset(warehouse, tables, cutoffs) -> pd.DataFrame:
+        frame = spec.dataset(warehouse, tables, cutoffs)
+        return frame.sort_values(F.KEYS, ignore_index=True)
+
+    return train_holdout(
+        spec.name,
+        warehouse,
+        tables,
+        data_dir,
+        progress,
+        options,
+        dataset=dataset,
+        target="target",
+        not_features=NOT_FEATURES | spec.not_features,
+        label=spec.label,
+        no_classes_message=lazy_gettext(
+            "Both positive and negative customers are needed to train."
         ),
     )
-    frame = spec.dataset(warehouse, tables, [*train_cutoffs, test_cutoff])
-    frame = frame.sort_values(F.KEYS, ignore_index=True)
-    is_test = frame["cutoff"] == test_cutoff.isoformat()
-    train, test = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
-    if train["target"].nunique() < 2 or test["target"].nunique() < 2:
-        raise MiningInputError(_("Both positive and negative customers are needed to train."))
-    excluded = NOT_FEATURES | spec.not_features
-    feature_columns = [c for c in frame.columns if c not in excluded]
-    plan = plan_columns(train[feature_columns], keep=feature_columns)
-    rows, rate = _sample(train["target"].to_numpy(), options.get("max_rows", MAX_TRAIN_ROWS))
-    X_train, y_train = train.loc[rows, plan.features], train.loc[rows, "target"].to_numpy()
-    X_test, y_test = test[plan.features], test["target"].to_numpy()
-    with threadpool_limits(limits=THREADS):
-        progress(0.4, lazy_gettext("Training the gradient-boosting model"))
-        model = build_pipeline(plan, "gbm", negative_rate=rate).fit(X_train, y_train)
-        progress(0.7, lazy_gettext("Training the logistic baseline"))
-        baseline = build_pipeline(plan, "logistic", negative_rate=rate).fit(X_train, y_train)
-        progress(0.8, lazy_gettext("Evaluating on the hold-out cut-off"))
-        p_test = model.predict_proba(X_test)[:, 1]
-        report = holdout_report(y_test, p_test)
-        baseline_report = holdout_report(y_test, baseline.predict_proba(X_test)[:, 1])
-        importance = permutation_importance_table(
-            model, X_test, y_test, n_repeats=2, max_rows=IMPORTANCE_ROWS
-        )
-    by_segment = (
-        pd.DataFrame({"segment": test["segment"], "actual": y_test, "predicted": p_test})
-        .groupby("segment")
-        .agg(rows=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean"))
-        .reset_index()
-        .to_dict("records")
-    )
-    progress(0.95, lazy_gettext("Saving the model"))
-
-    def describe(part: pd.DataFrame) -> dict:
-        return _describe(part.rename(columns={"target": "churned"}))
-
-    meta = {
-        "model": "HistGradientBoostingClassifier",
-        "metrics": {k: v for k, v in report.items() if k not in ("lift", "calibration")},
-        "baseline": {
-            "model": "LogisticRegression",
-            **{k: v for k, v in baseline_report.items() if k not in ("lift", "calibration")},
-        },
-        "lift": report["lift"],
-        "calibration": report["calibration"],
-        "importance": importance,
-        "by_segment": by_segment,
-        "features": plan.features,
-        "columns": plan.to_dict(),
-        "iterations": int(model[-1].n_iter_),
-        "training_data": {
-            "source": "warehouse",
-            "scope_key": tables.scope_key,
-            "as_of": as_of.isoformat(),
-            "label": spec.label,
-            "train_cutoffs": [c.isoformat() for c in train_cutoffs],
-            "test_cutoff": test_cutoff.isoformat(),
-            "train": {
-                **describe(train),
-                "fitted_rows": int(len(rows)),
-                "negatives_kept": float(rate),
-                "by_cutoff": {c: describe(g) for c, g in train.groupby("cutoff")},
-            },
-            "test": describe(test),
-        },
-    }
-    meta["elapsed_s"] = round(time.perf_counter() - started, 1)
-    saved = ModelRegistry(data_dir).save(spec.name, model, meta)
-    progress(1.0, lazy_gettext("Done"))
-    return saved
 
 
 EXTRA_SCENARIOS = {

@@ -94,11 +94,11 @@ def churn_dataset(warehouse, tables, cutoffs) -> pd.DataFrame:
     return frame.sort_values(F.KEYS, ignore_index=True)
 
 
-def _describe(frame: pd.DataFrame) -> dict:
+def _describe(frame: pd.DataFrame, target: str = "churned") -> dict:
     return {
         "rows": int(len(frame)),
-        "positives": int(frame["churned"].sum()),
-        "positive_rate": float(frame["churned"].mean()) if len(frame) else None,
+        "positives": int(frame[target].sum()),
+        "positive_rate": float(frame[target].mean()) if len(frame) else None,
     }
 
 
@@ -134,8 +134,30 @@ def _split(options: dict, warehouse, tables, progress: Progress):
     return train, test, span["as_of"]
 
 
-def train_retail_churn(warehouse, tables, data_dir, progress: Progress = _quiet, **options):
-    """Train the retail churn model; return the saved version's meta (with `elapsed_s`)."""
+def train_holdout(
+    name: str,
+    warehouse,
+    tables,
+    data_dir,
+    progress: Progress,
+    options: dict,
+    *,
+    dataset: Callable,
+    target: str,
+    not_features,
+    label: dict,
+    no_classes_message,
+) -> dict:
+    """Train scenario `name` on a time-based split and save it as a new version.
+
+    `dataset(warehouse, tables, cutoffs)` returns one row per customer and cut-off with the
+    `target` column (0/1) and a `cutoff` (ISO date string); columns in `not_features` are
+    not fitted. Fits the gradient-boosting model and the logistic baseline on a sample of
+    the training cut-offs, evaluates both on the hold-out cut-off (metrics, lift,
+    calibration, permutation importance, by segment) and returns the saved version's meta
+    (with `elapsed_s`, the training data described under the scenario's `label`).
+    `no_classes_message` (a lazy string) is raised when a side lacks a class.
+    """
     started = time.perf_counter()
     train_cutoffs, test_cutoff, as_of = _split(options, warehouse, tables, progress)
     progress(
@@ -145,18 +167,18 @@ def train_retail_churn(warehouse, tables, data_dir, progress: Progress = _quiet,
             count=len(train_cutoffs) + 1,
         ),
     )
-    frame = churn_dataset(warehouse, tables, [*train_cutoffs, test_cutoff])
+    frame = dataset(warehouse, tables, [*train_cutoffs, test_cutoff])
     is_test = frame["cutoff"] == test_cutoff.isoformat()
     train, test = frame[~is_test].reset_index(drop=True), frame[is_test].reset_index(drop=True)
-    if train["churned"].nunique() < 2 or test["churned"].nunique() < 2:
-        raise MiningInputError(_("Both churned and retained customers are needed to train."))
+    if train[target].nunique() < 2 or test[target].nunique() < 2:
+        raise MiningInputError(str(no_classes_message))
 
-    feature_columns = [c for c in frame.columns if c not in NOT_FEATURES]
+    feature_columns = [c for c in frame.columns if c not in not_features]
     plan = plan_columns(train[feature_columns], keep=feature_columns)
-    rows, rate = _sample(train["churned"].to_numpy(), options.get("max_rows", MAX_TRAIN_ROWS))
+    rows, rate = _sample(train[target].to_numpy(), options.get("max_rows", MAX_TRAIN_ROWS))
     X_train = train.loc[rows, plan.features]
-    y_train = train.loc[rows, "churned"].to_numpy()
-    X_test, y_test = test[plan.features], test["churned"].to_numpy()
+    y_train = train.loc[rows, target].to_numpy()
+    X_test, y_test = test[plan.features], test[target].to_numpy()
 
     with threadpool_limits(limits=THREADS):
         progress(0.4, lazy_gettext("Training the gradient-boosting model"))
@@ -197,28 +219,45 @@ def train_retail_churn(warehouse, tables, data_dir, progress: Progress = _quiet,
             "source": "warehouse",
             "scope_key": tables.scope_key,
             "as_of": as_of.isoformat(),
-            "label": {
-                "definition": "retail customer with deposits >= min_balance at the cut-off "
-                "whose deposits months_ahead months later are below remaining_share of them",
-                "min_balance": CHURN_MIN_BALANCE,
-                "remaining_share": CHURN_REMAINING_SHARE,
-                "months_ahead": CHURN_LOOKBACK_MONTHS,
-            },
+            "label": label,
             "train_cutoffs": [c.isoformat() for c in train_cutoffs],
             "test_cutoff": test_cutoff.isoformat(),
             "train": {
-                **_describe(train),
+                **_describe(train, target),
                 "fitted_rows": int(len(rows)),
                 "negatives_kept": float(rate),
-                "by_cutoff": {c: _describe(g) for c, g in train.groupby("cutoff")},
+                "by_cutoff": {c: _describe(g, target) for c, g in train.groupby("cutoff")},
             },
-            "test": _describe(test),
+            "test": _describe(test, target),
         },
     }
     meta["elapsed_s"] = round(time.perf_counter() - started, 1)
-    saved = ModelRegistry(data_dir).save("retail-churn", model, meta)
+    saved = ModelRegistry(data_dir).save(name, model, meta)
     progress(1.0, lazy_gettext("Done"))
     return saved
+
+
+def train_retail_churn(warehouse, tables, data_dir, progress: Progress = _quiet, **options):
+    """Train the retail churn model; return the saved version's meta (with `elapsed_s`)."""
+    return train_holdout(
+        "retail-churn",
+        warehouse,
+        tables,
+        data_dir,
+        progress,
+        options,
+        dataset=churn_dataset,
+        target="churned",
+        not_features=NOT_FEATURES,
+        label={
+            "definition": "retail customer with deposits >= min_balance at the cut-off "
+            "whose deposits months_ahead months later are below remaining_share of them",
+            "min_balance": CHURN_MIN_BALANCE,
+            "remaining_share": CHURN_REMAINING_SHARE,
+            "months_ahead": CHURN_LOOKBACK_MONTHS,
+        },
+        no_classes_message=lazy_gettext("Both churned and retained customers are needed to train."),
+    )
 
 
 SCENARIOS: dict[str, Callable] = {"retail-churn": train_retail_churn}

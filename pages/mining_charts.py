@@ -211,6 +211,34 @@ def metric_tile(label: str, value: str, note: str = "", tone: str = "") -> dbc.C
     )
 
 
+def precision_tile(metrics: dict, base_rate) -> dbc.Card:
+    """Return the tile of a model's precision in its top 10% (`metrics` of holdout_report)."""
+    return metric_tile(
+        _("Precision in the top 10%"),
+        fmt_num(metrics.get("precision_at_10pct"), "{:.1%}"),
+        _("base rate %(rate)s", rate=fmt_num(base_rate, "{:.1%}")),
+    )
+
+
+def lift_tile(metrics: dict) -> dbc.Card:
+    """Return the tile of a model's top-decile lift and the share of cases it finds."""
+    return metric_tile(
+        _("Top-decile lift"),
+        fmt_num(metrics.get("top_decile_lift"), "{:.1f}×"),
+        _(
+            "finds %(share)s of all cases",
+            share=fmt_num(metrics.get("top_decile_capture"), "{:.0%}"),
+        ),
+    )
+
+
+def tile_row(tiles: list, **kwargs) -> dbc.Row:
+    """Return metric tiles four to a row on a wide screen, two on a phone."""
+    return dbc.Row(
+        [dbc.Col(t, xs=6, lg=3) for t in tiles], className="g-3 mb-3 mining-metrics", **kwargs
+    )
+
+
 def fmt_num(value, pattern: str = "{:.3f}") -> str:
     if value is None:
         return "—"
@@ -225,4 +253,47 @@ def error_alert(message: str) -> dbc.Alert:
         [html.I(className="bi bi-exclamation-triangle me-2"), message],
         color="warning",
         className="mb-2",
+    )
+
+
+def chart_row(*cards: dbc.Card) -> dbc.Row:
+    """Return chart cards side by side on a wide screen (equal widths), stacked on a phone."""
+    return dbc.Row(
+        [dbc.Col(card, xs=12, lg=12 // len(cards), className="mb-3") for card in cards],
+        className="g-3",
+    )
+
+
+def page_heading(icon: str, title: str, summary: str) -> list:
+    """Return the heading of a page under /mining: the link back, the title, the summary."""
+    return [
+        dcc.Link(
+            [html.I(className="bi bi-chevron-left"), _("Data mining")],
+            href="/mining",
+            className="small mining-back",
+        ),
+        html.H4([html.I(className=f"bi bi-{icon} me-2"), title], className="page-title mb-0"),
+        html.Div(summary, className="text-muted small"),
+    ]
+
+
+def job_controls(
+    button: dbc.Button, progress_id: str, message_id: str, class_name: str = "mining-retrain"
+) -> html.Div:
+    """Return the button that starts a background job, beside the job's progress bar (hidden
+    until the job runs) and its message."""
+    return html.Div(
+        [
+            button,
+            dbc.Progress(
+                id=progress_id,
+                value=0,
+                striped=True,
+                animated=True,
+                className="mining-progress",
+                style={"display": "none"},
+            ),
+            html.Div(id=message_id, className="mining-train-msg small"),
+        ],
+        className=class_name,
     )

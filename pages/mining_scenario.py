@@ -17,11 +17,17 @@ from flask_babel import gettext as _
 from pages.mining_charts import (
     calibration_figure,
     chart_card,
+    chart_row,
     error_alert,
     fmt_num,
     importance_figure,
+    job_controls,
     lift_figure,
+    lift_tile,
     metric_tile,
+    page_heading,
+    precision_tile,
+    tile_row,
 )
 from portal.services import mining_pages as M
 
@@ -50,44 +56,25 @@ def _header(name: str, meta: dict | None, saved: dict | None = None) -> html.Div
         )
     else:
         version = _("No model trained yet")
-    retrain = html.Div(
-        [
-            dbc.Button(
-                [html.I(className="bi bi-arrow-repeat me-1"), _("Retrain")],
-                id="mn-retrain",
-                color="primary",
-                outline=bool(meta),
-                disabled=not M.can_retrain(),
-                title=""
-                if M.can_retrain()
-                else _("Only head-office analysts and leaders may retrain the bank's models."),
-            ),
-            dbc.Progress(
-                id="mn-progress",
-                value=0,
-                striped=True,
-                animated=True,
-                className="mining-progress",
-                style={"display": "none"},
-            ),
-            html.Div(id="mn-train-msg", className="mining-train-msg small"),
-        ],
-        className="mining-retrain",
+    retrain = job_controls(
+        dbc.Button(
+            [html.I(className="bi bi-arrow-repeat me-1"), _("Retrain")],
+            id="mn-retrain",
+            color="primary",
+            outline=bool(meta),
+            disabled=not M.can_retrain(),
+            title=""
+            if M.can_retrain()
+            else _("Only head-office analysts and leaders may retrain the bank's models."),
+        ),
+        "mn-progress",
+        "mn-train-msg",
     )
     return html.Div(
         [
             html.Div(
                 [
-                    dcc.Link(
-                        [html.I(className="bi bi-chevron-left"), _("Data mining")],
-                        href="/mining",
-                        className="small mining-back",
-                    ),
-                    html.H4(
-                        [html.I(className=f"bi bi-{M.ICONS[name]} me-2"), M.scenario_title(name)],
-                        className="page-title mb-0",
-                    ),
-                    html.Div(M.scenario_summary(name), className="text-muted small"),
+                    *page_heading(M.ICONS[name], M.scenario_title(name), M.scenario_summary(name)),
                     html.Div(
                         [
                             html.Span(
@@ -119,19 +106,8 @@ def _metrics(meta: dict) -> dbc.Row:
             fmt_num(m.get("auc")),
             _("logistic baseline %(auc)s", auc=fmt_num(base.get("auc"))),
         ),
-        metric_tile(
-            _("Precision in the top 10%"),
-            fmt_num(m.get("precision_at_10pct"), "{:.1%}"),
-            _("base rate %(rate)s", rate=fmt_num(m.get("base_rate"), "{:.1%}")),
-        ),
-        metric_tile(
-            _("Top-decile lift"),
-            fmt_num(m.get("top_decile_lift"), "{:.1f}×"),
-            _(
-                "finds %(share)s of all cases",
-                share=fmt_num(m.get("top_decile_capture"), "{:.0%}"),
-            ),
-        ),
+        precision_tile(m, m.get("base_rate")),
+        lift_tile(m),
         metric_tile(
             _("Hold-out customers"),
             f"{int(test.get('rows') or 0):,}",
@@ -142,7 +118,7 @@ def _metrics(meta: dict) -> dbc.Row:
             ),
         ),
     ]
-    return dbc.Row([dbc.Col(t, xs=6, lg=3) for t in tiles], className="g-3 mb-3 mining-metrics")
+    return tile_row(tiles)
 
 
 def _method(name: str) -> dbc.Accordion:
@@ -159,35 +135,17 @@ def _method(name: str) -> dbc.Accordion:
 
 
 def _model_charts(meta: dict) -> dbc.Row:
-    return dbc.Row(
-        [
-            dbc.Col(
-                chart_card(
-                    _("Lift chart"),
-                    lift_figure(meta.get("lift") or []),
-                    _("Bars: how many times the average rate; line: share of cases found."),
-                ),
-                xs=12,
-                lg=4,
-                className="mb-3",
-            ),
-            dbc.Col(
-                chart_card(_("Calibration"), calibration_figure(meta.get("calibration") or [])),
-                xs=12,
-                lg=4,
-                className="mb-3",
-            ),
-            dbc.Col(
-                chart_card(
-                    _("Feature importance"),
-                    importance_figure(meta.get("importance") or [], label=M.feature_label),
-                ),
-                xs=12,
-                lg=4,
-                className="mb-3",
-            ),
-        ],
-        className="g-3",
+    return chart_row(
+        chart_card(
+            _("Lift chart"),
+            lift_figure(meta.get("lift") or []),
+            _("Bars: how many times the average rate; line: share of cases found."),
+        ),
+        chart_card(_("Calibration"), calibration_figure(meta.get("calibration") or [])),
+        chart_card(
+            _("Feature importance"),
+            importance_figure(meta.get("importance") or [], label=M.feature_label),
+        ),
     )
 
 

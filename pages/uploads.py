@@ -13,6 +13,7 @@ from dash import dcc, html
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from pages.mining_charts import job_controls, page_heading
 from portal.db import get_db
 from portal.services import uploads as U
 
@@ -106,24 +107,15 @@ def layout(id=None, **_kwargs):  # noqa: A002 - the query parameter's name
                     ],
                     className="g-2 mb-2",
                 ),
-                html.Div(
-                    [
-                        dbc.Button(
-                            [html.I(className="bi bi-play-fill me-1"), _("Run mining")],
-                            id="up-run",
-                            color="primary",
-                        ),
-                        dbc.Progress(
-                            id="up-progress",
-                            value=0,
-                            striped=True,
-                            animated=True,
-                            className="mining-progress",
-                            style={"display": "none"},
-                        ),
-                        html.Div(id="up-run-msg", className="small mining-train-msg"),
-                    ],
-                    className="mining-retrain justify-content-start",
+                job_controls(
+                    dbc.Button(
+                        [html.I(className="bi bi-play-fill me-1"), _("Run mining")],
+                        id="up-run",
+                        color="primary",
+                    ),
+                    "up-progress",
+                    "up-run-msg",
+                    "mining-retrain justify-content-start",
                 ),
             ]
         ),
@@ -135,27 +127,14 @@ def layout(id=None, **_kwargs):  # noqa: A002 - the query parameter's name
             dcc.Store(id="up-job"),
             dcc.Interval(id="up-poll", interval=1000, disabled=True),
             html.Div(
-                [
-                    dcc.Link(
-                        [html.I(className="bi bi-chevron-left"), _("Data mining")],
-                        href="/mining",
-                        className="small mining-back",
+                page_heading(
+                    "file-earmark-spreadsheet",
+                    _("Bring your own data"),
+                    _(
+                        "Your uploads are private datasets: only you see them unless you "
+                        "share them."
                     ),
-                    html.H4(
-                        [
-                            html.I(className="bi bi-file-earmark-spreadsheet me-2"),
-                            _("Bring your own data"),
-                        ],
-                        className="page-title mb-0",
-                    ),
-                    html.Div(
-                        _(
-                            "Your uploads are private datasets: only you see them unless you "
-                            "share them."
-                        ),
-                        className="text-muted small",
-                    ),
-                ],
+                ),
                 className="page-header",
             ),
             dbc.Card(
