@@ -196,6 +196,18 @@ def app(make_app):
 
 
 @pytest.fixture
+def pivot_demo_app(make_app):
+    """The app with the demo saved pivots and report links seeded (see `seed_pivot_demo`)."""
+    from portal.db import get_db
+    from portal.services.pivot_demo import seed_pivot_demo
+
+    app = make_app()
+    with app.app_context(), get_db().session() as s, s.begin():
+        seed_pivot_demo(s)
+    return app
+
+
+@pytest.fixture
 def anonymous(app):
     """A client that has not logged in."""
     return app.test_client()
@@ -243,3 +255,24 @@ def request_as(app, username: str, path: str = "/", **kwargs):
         login_user(user)
         g.user = user
         yield user
+
+
+def save_unchecked_dashboard(user, spec: dict, key: str = "broken") -> None:
+    """Store a dashboard owned by `user` with `spec` as is, skipping validation (inside a request).
+
+    Stands for a saved dashboard that the current code no longer accepts.
+    """
+    from portal.db import get_db
+    from portal.models import Resource
+
+    with get_db().session() as s, s.begin():
+        s.add(
+            Resource(
+                type="dashboard",
+                key=key,
+                title_zh="坏",
+                title_en="Broken",
+                owner_id=user.id,
+                spec=spec,
+            )
+        )

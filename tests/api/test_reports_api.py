@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 
 from portal.db import get_db
 from portal.models import Resource
-from portal.services.pivot_demo import seed_pivot_demo
 
 LINK = {
     "title_zh": "流动性风险监测",
@@ -19,11 +18,8 @@ LINK = {
 
 
 @pytest.fixture
-def app(make_app):
-    app = make_app()
-    with app.app_context(), get_db().session() as s, s.begin():
-        seed_pivot_demo(s)
-    return app
+def app(pivot_demo_app):
+    return pivot_demo_app
 
 
 def _links(app) -> int:

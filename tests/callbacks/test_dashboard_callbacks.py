@@ -12,9 +12,10 @@ from sqlalchemy import select
 from callbacks import dashboards as cb
 from components.dashboard_charts import EDIT_REMOVE, FORM_ADD, LIST_DUPLICATE
 from portal.db import get_db
-from portal.models import Resource, User
+from portal.models import User
 from portal.services import dashboards as svc
-from tests.conftest import request_as
+from tests.component_tree import find_by_type, texts_in
+from tests.conftest import request_as, save_unchecked_dashboard
 
 EN = {"headers": {"Accept-Language": "en"}}
 SPEC = {
@@ -25,28 +26,6 @@ SPEC = {
         {"id": "grid", "type": "table", "metric": "loan_balance", "dimension": "grade"},
     ],
 }
-
-
-def _texts(component) -> list[str]:
-    if isinstance(component, str | int | float):
-        return [str(component)]
-    if isinstance(component, list | tuple):
-        return [t for c in component for t in _texts(c)]
-    children = getattr(component, "children", None)
-    return _texts(children) if children is not None else []
-
-
-def _find(component, kind):
-    if isinstance(component, kind):
-        return component
-    if isinstance(component, list | tuple):
-        for c in component:
-            found = _find(c, kind)
-            if found is not None:
-                return found
-        return None
-    children = getattr(component, "children", None)
-    return _find(children, kind) if children is not None else None
 
 
 def _create(app, username="analyst", spec=SPEC, title="Deposits") -> str:
@@ -64,10 +43,10 @@ def test_each_chart_loads_its_own_body(app):
         bar = cb.load_chart(_body(key, "bar"))
         kpi = cb.load_chart(_body(key, "npl"))
         table = cb.load_chart(_body(key, "grid"))
-    figure = _find(bar, dcc.Graph).figure
+    figure = find_by_type(bar, dcc.Graph).figure
     assert figure["data"][0]["type"] == "bar" and len(figure["data"][0]["x"]) > 3
-    assert any(t.endswith("%") for t in _texts(kpi))
-    grid = _find(table, dag.AgGrid)
+    assert any(t.endswith("%") for t in texts_in(kpi))
+    grid = find_by_type(table, dag.AgGrid)
     assert grid.rowData and {"d0", "v0", "t0", "c0"} <= set(grid.rowData[0])
 
 
@@ -81,10 +60,10 @@ def test_the_filters_bar_applies_to_every_chart(app):
         ranged = cb.load_chart(
             _body(key, "bar"), "custom", "2026-01-01", "2026-03-31", "BJ", "DEP-CUR"
         )
-    assert _find(bar, dcc.Graph).figure["data"][0]["x"] == ["Beijing Branch"]
-    assert _texts(everywhere)[0] != _texts(bj_npl)[0]
-    assert _find(month, dcc.Graph) is not None
-    assert _find(ranged, dcc.Graph).figure["data"][0]["x"] == ["Beijing Branch"]
+    assert find_by_type(bar, dcc.Graph).figure["data"][0]["x"] == ["Beijing Branch"]
+    assert texts_in(everywhere)[0] != texts_in(bj_npl)[0]
+    assert find_by_type(month, dcc.Graph) is not None
+    assert find_by_type(ranged, dcc.Graph).figure["data"][0]["x"] == ["Beijing Branch"]
 
 
 def test_a_branch_customer_manager_sees_only_beijing(app):
@@ -94,7 +73,7 @@ def test_a_branch_customer_manager_sees_only_beijing(app):
         svc.share_dashboard(s, owner, key, "user", bj_cm.id, "view")
     with request_as(app, "bj_cm", **EN):
         bar = cb.load_chart(_body(key, "bar"))
-    assert _find(bar, dcc.Graph).figure["data"][0]["x"] == ["Beijing Branch"]
+    assert find_by_type(bar, dcc.Graph).figure["data"][0]["x"] == ["Beijing Branch"]
 
 
 def test_someone_without_access_gets_an_error_not_data(app):
@@ -102,8 +81,8 @@ def test_someone_without_access_gets_an_error_not_data(app):
     with request_as(app, "sh_cm", **EN):
         body = cb.load_chart(_body(key, "bar"))
     assert isinstance(body[0], dbc.Alert)
-    assert "This dashboard does not exist." in _texts(body)
-    assert _find(body, dcc.Graph) is None
+    assert "This dashboard does not exist." in texts_in(body)
+    assert find_by_type(body, dcc.Graph) is None
 
 
 def test_one_failing_chart_does_not_break_the_others(app, monkeypatch):
@@ -121,32 +100,22 @@ def test_one_failing_chart_does_not_break_the_others(app, monkeypatch):
         failed = cb.load_chart(_body(key, "npl"))
         fine = cb.load_chart(_body(key, "bar"))
         gone = cb.load_chart(_body(key, "no-such-chart"))
-    assert "This chart is unavailable right now." in _texts(failed)
-    assert "warehouse hiccup" not in " ".join(_texts(failed))
-    assert _find(fine, dcc.Graph) is not None
-    assert "This chart is no longer on the dashboard." in _texts(gone)
+    assert "This chart is unavailable right now." in texts_in(failed)
+    assert "warehouse hiccup" not in " ".join(texts_in(failed))
+    assert find_by_type(fine, dcc.Graph) is not None
+    assert "This chart is no longer on the dashboard." in texts_in(gone)
 
 
 def test_a_broken_saved_dashboard_shows_a_clear_error(app):
     with request_as(app, "analyst", **EN) as user:
-        with get_db().session() as s, s.begin():
-            s.add(
-                Resource(
-                    type="dashboard",
-                    key="broken",
-                    title_zh="坏",
-                    title_en="Broken",
-                    owner_id=user.id,
-                    spec={"version": 7, "charts": []},
-                )
-            )
+        save_unchecked_dashboard(user, {"version": 7, "charts": []})
         body = cb.load_chart(_body("broken", "x"))
         page = next(
             p for p in dash.page_registry.values() if p["path_template"] == "/dashboards/<key>"
         )["layout"](key="broken")
-    assert "unsupported version 7" in " ".join(_texts(body))
-    alert = _find(page, dbc.Alert)
-    assert alert is not None and "unsupported version 7" in " ".join(_texts(alert))
+    assert "unsupported version 7" in " ".join(texts_in(body))
+    alert = find_by_type(page, dbc.Alert)
+    assert alert is not None and "unsupported version 7" in " ".join(texts_in(alert))
 
 
 def test_the_edit_page_delegation_and_view_page_render(app):
@@ -155,11 +124,11 @@ def test_the_edit_page_delegation_and_view_page_render(app):
     with request_as(app, "analyst", **EN):
         page = view["layout"](key=key)
         editor = view["layout"](key=f"{key}/edit")  # the view template also matches /edit
-    assert "Deposits" in _texts(page)
-    assert "Add a chart" in _texts(editor)
+    assert "Deposits" in texts_in(page)
+    assert "Add a chart" in texts_in(editor)
     with request_as(app, "bj_cm", **EN):
         refused = view["layout"](key=f"{key}/edit")
-    assert "This dashboard does not exist." in _texts(refused)
+    assert "This dashboard does not exist." in texts_in(refused)
 
 
 def _edit(spec, layout=(), triggered=FORM_ADD, filters=(None, None, None, None, None), **form):
@@ -204,8 +173,10 @@ def test_adding_and_removing_charts_in_the_editor(app):
         )
         assert [c["type"] for c in spec["charts"]] == ["line"]
         assert spec["charts"][0]["series_dimension"] == "grade"
-        assert "Chart added. Save to keep it." in _texts(feedback)
-        assert _find(_previews(grid)["c1"].children, dcc.Graph) is not None  # rendered in place
+        assert "Chart added. Save to keep it." in texts_in(feedback)
+        assert (
+            find_by_type(_previews(grid)["c1"].children, dcc.Graph) is not None
+        )  # rendered in place
         spec, grid, _ = _edit(
             spec,
             [{"i": "dash-edit-grid--c1", "x": 0, "y": 0, "w": 12, "h": 6}],
@@ -217,15 +188,15 @@ def test_adding_and_removing_charts_in_the_editor(app):
         assert spec["charts"][0]["layout"] == {"x": 0, "y": 0, "w": 12, "h": 6}  # the grid's
         assert spec["charts"][1]["dimension"] is None and spec["charts"][1]["title"] == "NPL"
         assert spec["charts"][1]["layout"]["y"] == 6
-        everywhere = _texts(_previews(grid)["c2"])
+        everywhere = texts_in(_previews(grid)["c2"])
         # a map needs a branch dimension: refused with the reason, the draft unchanged
         bad = _edit(spec, chart_type="map", metric_id="deposit_balance", dimension="segment")
-        assert bad[0] is dash.no_update and "a map shows branches" in " ".join(_texts(bad[2]))
+        assert bad[0] is dash.no_update and "a map shows branches" in " ".join(texts_in(bad[2]))
         # new default filters re-render the previews with them
         spec, grid, _ = _edit(
             spec, triggered="edit-dash-filter-branch", filters=("", None, None, "BJ", None)
         )
-        beijing = _texts(_previews(grid)["c2"])
+        beijing = texts_in(_previews(grid)["c2"])
         assert beijing[0] != everywhere[0] and beijing[0].endswith("%")
         spec, grid, _ = _edit(spec, triggered={"type": EDIT_REMOVE, "chart": "c1"})
         assert [c["id"] for c in spec["charts"]] == ["c2"]
@@ -234,7 +205,7 @@ def test_adding_and_removing_charts_in_the_editor(app):
                 0, [0], *([None] * 12), spec, [], triggered={"type": EDIT_REMOVE, "chart": "c2"}
             )
         status = cb.save(1, key, "NPL board", spec, [], "last_month", None, None, "BJ", None)
-    assert "Saved." in _texts(status)
+    assert "Saved." in texts_in(status)
     with request_as(app, "analyst", **EN) as user, get_db().session() as s:
         saved = svc.get_dashboard(s, user, key)
         assert saved.title_en == "NPL board"
@@ -260,7 +231,7 @@ def test_a_viewer_cannot_save_and_the_dashboard_is_unchanged(app):
         status = cb.save(
             1, key, "Hijacked", {"version": 1, "charts": []}, [], "", None, None, None, None
         )
-    assert "You may view this dashboard but not change it." in _texts(status)
+    assert "You may view this dashboard but not change it." in texts_in(status)
     with request_as(app, "analyst", **EN) as owner, get_db().session() as s:
         stored = svc.get_dashboard(s, owner, key)
         assert stored.title_en == "Deposits" and len(stored.spec["charts"]) == 3
@@ -269,7 +240,7 @@ def test_a_viewer_cannot_save_and_the_dashboard_is_unchanged(app):
 def test_create_duplicate_and_delete_from_the_list(app):
     with request_as(app, "analyst", **EN):
         href, feedback = cb.create(1, "  ")
-        assert href is dash.no_update and "Please give the dashboard a title." in _texts(feedback)
+        assert href is dash.no_update and "Please give the dashboard a title." in texts_in(feedback)
         href, _ = cb.create(1, "My board")
         key = href.split("/")[2]
         assert href == f"/dashboards/{key}/edit"
@@ -278,7 +249,7 @@ def test_create_duplicate_and_delete_from_the_list(app):
         opened, pending, question = cb.ask_delete([0, 1], triggered={"type": "x", "key": key})
         assert opened and pending == key and "My board" in question
         cards, is_open, status = cb.confirm_delete(1, key)
-        assert is_open is False and "Dashboard deleted." in _texts(status)
+        assert is_open is False and "Dashboard deleted." in texts_in(status)
         with pytest.raises(dash.exceptions.PreventUpdate):
             cb.ask_delete([0, 0], triggered={"type": "x", "key": copy_key})
     with request_as(app, "analyst", **EN) as user, get_db().session() as s:
@@ -286,7 +257,7 @@ def test_create_duplicate_and_delete_from_the_list(app):
     assert copy_key in keys and key not in keys
     with request_as(app, "bj_cm", **EN):
         _, _, status = cb.confirm_delete(1, copy_key)
-    assert "This dashboard does not exist." in _texts(status)
+    assert "This dashboard does not exist." in texts_in(status)
 
 
 def test_sharing_from_the_dialog(app):
@@ -296,17 +267,17 @@ def test_sharing_from_the_dialog(app):
         assert is_open and published is False
         target = next(t["value"] for t in targets if "(bj_cm)" in t["label"])
         rows, feedback = cb.change_share(1, [], target, "edit", key, triggered="dash-share-submit")
-        assert "Shared." in _texts(feedback)
+        assert "Shared." in texts_in(feedback)
         with get_db().session() as s:
             grant_id = svc.list_shares(s, owner, key)[0]["id"]
         assert cb.publish(True, key) is None
         rows, _ = cb.change_share(
             1, [1], None, None, key, triggered={"type": "dash-share-remove", "grant": grant_id}
         )
-        assert "Nobody yet." in _texts(rows)
+        assert "Nobody yet." in texts_in(rows)
     with request_as(app, "bj_cm", **EN):
         _, _, rows, _ = cb.open_share(1, key)  # published: may view, may not manage
-        assert "Only the owner or a manager of this dashboard may do that." in _texts(rows)
+        assert "Only the owner or a manager of this dashboard may do that." in texts_in(rows)
 
 
 def test_the_widget_grid_and_its_layout_conversion():

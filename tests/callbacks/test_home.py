@@ -7,30 +7,8 @@ from dash import dcc, html
 from callbacks.home import load_kpi
 from components.formatting import format_value
 from datasources.relations import FullAccess
+from tests.component_tree import find_by_class, texts_in
 from tests.conftest import request_as
-
-
-def _texts(component) -> list[str]:
-    """Return every string in a component tree."""
-    if isinstance(component, str | int | float):
-        return [str(component)]
-    if isinstance(component, list | tuple):
-        return [t for c in component for t in _texts(c)]
-    children = getattr(component, "children", None)
-    return _texts(children) if children is not None else []
-
-
-def _find(component, class_name):
-    if isinstance(component, list | tuple):
-        for c in component:
-            found = _find(c, class_name)
-            if found is not None:
-                return found
-        return None
-    if class_name in (getattr(component, "className", "") or "").split():
-        return component
-    children = getattr(component, "children", None)
-    return _find(children, class_name) if children is not None else None
 
 
 def test_kpi_card_shows_the_service_value_change_and_sparkline(app):
@@ -38,10 +16,10 @@ def test_kpi_card_shows_the_service_value_change_and_sparkline(app):
     with request_as(app, "leader", headers={"Accept-Language": "en"}):
         body = load_kpi({"type": "kpi-body", "metric": "deposit_balance"})
         expected = service.query(FullAccess(app.extensions["warehouse"]), "deposit_balance")
-    value = _find(body, "kpi-value")
+    value = find_by_class(body, "kpi-value")
     assert value.children == format_value(expected["rows"][0]["value"], "currency", "en")
     assert value.children.startswith("¥")
-    change = _find(body, "kpi-change")
+    change = find_by_class(body, "kpi-change")
     assert change.className.split()[-1] in {"kpi-good", "kpi-bad", "kpi-flat"}
     graph = next(c for c in body if isinstance(c, dcc.Graph))
     assert len(graph.figure["data"][0]["x"]) == 12
@@ -51,15 +29,15 @@ def test_a_kpi_card_without_a_figure_in_scope_says_so(app):
     """Budgets are set per branch, so a sub-branch manager has no budget attainment."""
     with request_as(app, "bj_cm", headers={"Accept-Language": "zh-CN"}):
         body = load_kpi({"type": "kpi-body", "metric": "budget_attainment"})
-    assert _find(body, "kpi-value").children == "—"
-    assert _find(body, "kpi-empty").children == "本期在您的数据范围内暂无此指标数据。"
-    assert _find(body, "kpi-change") is None
+    assert find_by_class(body, "kpi-value").children == "—"
+    assert find_by_class(body, "kpi-empty").children == "本期在您的数据范围内暂无此指标数据。"
+    assert find_by_class(body, "kpi-change") is None
 
 
 def test_kpi_card_in_chinese_uses_wan_yi(app):
     with request_as(app, "leader", headers={"Accept-Language": "zh-CN"}):
         body = load_kpi({"type": "kpi-body", "metric": "loan_balance"})
-    assert _find(body, "kpi-value").children.endswith(("亿元", "万元"))
+    assert find_by_class(body, "kpi-value").children.endswith(("亿元", "万元"))
 
 
 def test_a_branch_customer_manager_sees_only_their_branch(app):
@@ -67,7 +45,7 @@ def test_a_branch_customer_manager_sees_only_their_branch(app):
     service = app.extensions["metric_service"]
     everything = FullAccess(app.extensions["warehouse"])
     with request_as(app, "bj_cm", headers={"Accept-Language": "en"}):
-        mine = _find(
+        mine = find_by_class(
             load_kpi({"type": "kpi-body", "metric": "deposit_balance"}), "kpi-value"
         ).children
         own = service.query(
@@ -76,7 +54,7 @@ def test_a_branch_customer_manager_sees_only_their_branch(app):
             filters=[{"field": "sub_branch", "op": "eq", "value": "BJ-CY"}],
         )
     with request_as(app, "leader", headers={"Accept-Language": "en"}):
-        bank = _find(
+        bank = find_by_class(
             load_kpi({"type": "kpi-body", "metric": "deposit_balance"}), "kpi-value"
         ).children
     assert mine == format_value(own["rows"][0]["value"], "currency", "en")
@@ -86,31 +64,31 @@ def test_a_branch_customer_manager_sees_only_their_branch(app):
 def test_the_system_administrator_sees_no_business_data(app):
     with request_as(app, "admin", headers={"Accept-Language": "en"}):
         body = load_kpi({"type": "kpi-body", "metric": "deposit_balance"})
-    assert _find(body, "kpi-value").children == "—"
+    assert find_by_class(body, "kpi-value").children == "—"
 
 
 def test_a_failing_card_shows_its_own_error(app):
     with request_as(app, "leader", headers={"Accept-Language": "en"}):
         body = load_kpi({"type": "kpi-body", "metric": "no_such_metric"})
-    assert "Unknown metric: no_such_metric" in " ".join(_texts(body))
+    assert "Unknown metric: no_such_metric" in " ".join(texts_in(body))
 
 
 def test_a_card_survives_a_broken_warehouse(make_app, tmp_path):
     app = make_app(warehouse_url=f"duckdb://{tmp_path / 'gone.duckdb'}")
     with request_as(app, "leader", headers={"Accept-Language": "zh-CN"}):
         body = load_kpi({"type": "kpi-body", "metric": "deposit_balance"})
-    assert body and _find(body, "kpi-error") is not None
+    assert body and find_by_class(body, "kpi-error") is not None
 
 
 def test_home_layout_lists_translated_cards(app):
     home = sys.modules["pages.home"]
     with request_as(app, "leader", headers={"Accept-Language": "zh-CN"}):
         layout = home.layout()
-    texts = _texts(layout)
+    texts = texts_in(layout)
     assert "数据速览" in texts and "关键指标" in texts and "快捷入口" in texts
     assert any(t.startswith(("早上好", "下午好", "晚上好")) for t in texts)
     with request_as(app, "leader", headers={"Accept-Language": "en"}):
-        texts = _texts(home.layout())
+        texts = texts_in(home.layout())
     assert "Data overview" in texts and "Key figures" in texts
     assert isinstance(layout, html.Div)
 

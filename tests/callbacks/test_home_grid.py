@@ -19,34 +19,12 @@ from components.home_widgets import RENDERERS
 from portal.db import get_db
 from portal.models import Resource
 from portal.services.activity import record_view, set_favorite
+from tests.component_tree import find_all_by_class, texts_in
 from tests.conftest import request_as
 
 
-def _texts(component) -> list[str]:
-    if isinstance(component, str | int | float):
-        return [str(component)]
-    if isinstance(component, list | tuple):
-        return [t for c in component for t in _texts(c)]
-    children = getattr(component, "children", None)
-    return _texts(children) if children is not None else []
-
-
-def _by_class(component, name, found=None):
-    found = [] if found is None else found
-    if isinstance(component, list | tuple):
-        for c in component:
-            _by_class(c, name, found)
-        return found
-    if name in (getattr(component, "className", "") or "").split():
-        found.append(component)
-    children = getattr(component, "children", None)
-    if children is not None:
-        _by_class(children, name, found)
-    return found
-
-
 def _widget_ids(grid) -> list[str]:
-    return [getattr(w, "data-widget") for w in _by_class(grid, "home-widget")]
+    return [getattr(w, "data-widget") for w in find_all_by_class(grid, "home-widget")]
 
 
 def test_three_users_get_different_home_pages(app):
@@ -66,18 +44,18 @@ def test_every_widget_renders_for_every_kind_of_user(app, widget):
         with request_as(app, user, headers={"Accept-Language": "en"}):
             body = load_widget({"type": "home-widget-body", "widget": widget})
         assert body is not None
-        assert not _by_class(body, "widget-error"), (widget, user, _texts(body))
+        assert not find_all_by_class(body, "widget-error"), (widget, user, texts_in(body))
 
 
 def test_quick_entry_shows_the_users_tiles_and_branch_systems(app):
     with request_as(app, "bj_cm", headers={"Accept-Language": "zh-CN"}):
-        tiles = _by_class(load_widget({"widget": "quick_entry"}), "quick-tile")
+        tiles = find_all_by_class(load_widget({"widget": "quick_entry"}), "quick-tile")
     keys = [getattr(t, "data-key") for t in tiles]
     assert "bj-marketing" in keys and "cockpit" not in keys and len(keys) <= 9
     with request_as(app, "sh_cm"):
         keys = [
             getattr(t, "data-key")
-            for t in _by_class(load_widget({"widget": "quick_entry"}), "quick-tile")
+            for t in find_all_by_class(load_widget({"widget": "quick_entry"}), "quick-tile")
         ]
     assert "bj-marketing" not in keys
 
@@ -88,9 +66,9 @@ def test_recents_and_favorites_follow_what_the_user_opened_and_starred(app):
             npl = s.scalar(select(Resource).where(Resource.key == "npl_ratio"))
             record_view(s, user, npl)
             set_favorite(s, user, npl.id, True)
-        recent = _texts(load_widget({"widget": "recent"}))
-        starred = _texts(load_widget({"widget": "favorites"}))
-        activity = _texts(load_widget({"widget": "activity"}))
+        recent = texts_in(load_widget({"widget": "recent"}))
+        starred = texts_in(load_widget({"widget": "favorites"}))
+        activity = texts_in(load_widget({"widget": "activity"}))
     assert "NPL ratio" in recent and "NPL ratio" in starred
     assert "1" in activity
 
@@ -105,7 +83,7 @@ def test_a_failing_widget_shows_its_own_error(app, monkeypatch):
     with request_as(app, "analyst", headers={"Accept-Language": "en"}):
         body = load_widget({"widget": "recent"})
         other = load_widget({"widget": "favorites"})
-    assert _by_class(body, "widget-error") and not _by_class(other, "widget-error")
+    assert find_all_by_class(body, "widget-error") and not find_all_by_class(other, "widget-error")
 
 
 def test_customising_adds_moves_removes_and_restores(app):
@@ -148,7 +126,7 @@ def test_tiles_dialog_saves_order_and_refuses_foreign_tiles(app):
         assert is_open is False and signal
         keys = [
             getattr(t, "data-key")
-            for t in _by_class(load_widget({"widget": "quick_entry"}), "quick-tile")
+            for t in find_all_by_class(load_widget({"widget": "quick_entry"}), "quick-tile")
         ]
         assert keys[:2] == ["store", "search"] and "reports" not in keys
         is_open, feedback, _signal = save_tiles(

@@ -19,8 +19,8 @@ from portal.db import get_db
 from portal.models import AuditEvent, Resource, View
 from portal.security import current_tables
 from portal.services.pivot import pivot_service
-from portal.services.pivot_demo import seed_pivot_demo
 from portal.services.pivot_export import safe_text, to_csv, to_xlsx
+from tests.component_tree import find_by_id, texts_in
 from tests.conftest import request_as
 
 EN = {"headers": {"Accept-Language": "en"}}
@@ -41,33 +41,8 @@ CONTROLS = (
 
 
 @pytest.fixture
-def app(make_app):
-    app = make_app()
-    with app.app_context(), get_db().session() as s, s.begin():
-        seed_pivot_demo(s)
-    return app
-
-
-def _texts(component) -> list[str]:
-    if isinstance(component, str | int | float):
-        return [str(component)]
-    if isinstance(component, list | tuple):
-        return [t for c in component for t in _texts(c)]
-    children = getattr(component, "children", None)
-    return _texts(children) if children is not None else []
-
-
-def _find(component, id_):
-    if isinstance(component, list | tuple):
-        for c in component:
-            found = _find(c, id_)
-            if found is not None:
-                return found
-        return None
-    if getattr(component, "id", None) == id_:
-        return component
-    children = getattr(component, "children", None)
-    return _find(children, id_) if children is not None else None
+def app(pivot_demo_app):
+    return pivot_demo_app
 
 
 def _run(*controls, fmt="negative"):
@@ -126,14 +101,14 @@ def test_filter_values_are_typed(app, raw, op, field, expected):
 def test_new_page_layout_in_both_languages(app):
     page = sys.modules["pages.pivot"]
     with request_as(app, "analyst", **ZH):
-        texts = _texts(page.layout())
+        texts = texts_in(page.layout())
     assert "透视分析" in texts and "行" in texts and "运行" in texts
     with request_as(app, "analyst", **EN):
         layout = page.layout()
-    texts = _texts(layout)
+    texts = texts_in(layout)
     assert "Pivot analysis" in texts and "Run" in texts
-    assert _find(layout, "pivot-autorun").data is True  # the default pivot runs at once
-    assert _find(layout, "pivot-dataset").value == "fact_transaction"
+    assert find_by_id(layout, "pivot-autorun").data is True  # the default pivot runs at once
+    assert find_by_id(layout, "pivot-dataset").value == "fact_transaction"
 
 
 def test_opening_a_saved_pivot_fills_the_builder_records_a_view_and_runs(app):
@@ -145,25 +120,27 @@ def test_opening_a_saved_pivot_fills_the_builder_records_a_view_and_runs(app):
                 select(Resource).where(Resource.key == "demo-retail-payroll-branch")
             )
             views = s.scalars(select(View).where(View.resource_id == resource.id)).all()
-    assert _find(layout, "pivot-title").children == "Payroll customers by branch and segment"
-    assert _find(layout, "pivot-autorun").data is True
-    assert _find(layout, "pivot-dataset").value == "dim_customer"
-    assert _find(layout, "pivot-rows").value == ["branch", "sub_branch"]
-    assert _find(layout, "pivot-share-url").value.endswith("/pivot?id=demo-retail-payroll-branch")
-    assert _find(layout, {"type": "favorite-star", "resource": resource.id}) is not None
-    assert len(views) == 1 and _find(layout, "pivot-open-error") is None
+    assert find_by_id(layout, "pivot-title").children == "Payroll customers by branch and segment"
+    assert find_by_id(layout, "pivot-autorun").data is True
+    assert find_by_id(layout, "pivot-dataset").value == "dim_customer"
+    assert find_by_id(layout, "pivot-rows").value == ["branch", "sub_branch"]
+    assert find_by_id(layout, "pivot-share-url").value.endswith(
+        "/pivot?id=demo-retail-payroll-branch"
+    )
+    assert find_by_id(layout, {"type": "favorite-star", "resource": resource.id}) is not None
+    assert len(views) == 1 and find_by_id(layout, "pivot-open-error") is None
 
 
 def test_a_pivot_the_user_may_not_open_shows_a_clear_error(app):
     page = sys.modules["pages.pivot"]
     with request_as(app, "admin", **EN):
         layout = page.layout(id="demo-risk-loan-grade")
-    error = _find(layout, "pivot-open-error")
-    assert error is not None and "permission" in " ".join(_texts(error))
-    assert _find(layout, "pivot-autorun").data is False
+    error = find_by_id(layout, "pivot-open-error")
+    assert error is not None and "permission" in " ".join(texts_in(error))
+    assert find_by_id(layout, "pivot-autorun").data is False
     with request_as(app, "admin", **ZH):
         missing = page.layout(id="no-such-pivot")
-    assert "不存在" in " ".join(_texts(_find(missing, "pivot-open-error")))
+    assert "不存在" in " ".join(texts_in(find_by_id(missing, "pivot-open-error")))
 
 
 def test_run_shows_subtotals_totals_and_the_service_numbers(app):
@@ -183,7 +160,7 @@ def test_run_shows_subtotals_totals_and_the_service_numbers(app):
     assert leaves[0]["field"] == "v0_c0" and "d3.format(',.2f')" in str(leaves[0]["valueFormatter"])
     assert leaves[1]["valueFormatter"]["function"].endswith("d3.format(',.0f')(params.value)")
     assert leaves[0]["cellClassRules"] == {"pivot-negative": "params.value < 0"}
-    assert "Sum of Loan balance in all" in " ".join(_texts(summary))
+    assert "Sum of Loan balance in all" in " ".join(texts_in(summary))
     assert meta["row_keys"][-1] == {} and meta["columns"] == ["grade"]
     with request_as(app, "leader", **EN):
         scaled = _leaves(_run(*CONTROLS, fmt="scale")[0][2:])
@@ -196,17 +173,17 @@ def test_bad_controls_show_a_translated_alert(app):
     with request_as(app, "leader", **ZH):
         out = _run(*bad)
     assert out[3] == {"display": "none"} and out[6] is None
-    assert "不能" in " ".join(_texts(out[4])) or _texts(out[4])
+    assert "不能" in " ".join(texts_in(out[4])) or texts_in(out[4])
     with request_as(app, "leader", **EN):
         out = _run(*bad)
-    assert "cannot be applied" in " ".join(_texts(out[4]))
+    assert "cannot be applied" in " ".join(texts_in(out[4]))
 
 
 def test_the_cell_limit_notice_is_shown(app):
     app.extensions["pivot_service"].cell_limit = 20
     with request_as(app, "leader", **EN):
         out = _run(*CONTROLS)
-    assert "more than the limit of 20" in " ".join(_texts(out[4]))
+    assert "more than the limit of 20" in " ".join(texts_in(out[4]))
 
 
 def _drill(meta, clicked=None, trigger="pivot-grid", state=None):
@@ -260,7 +237,7 @@ def test_metric_pivots_do_not_drill(app):
         controls = ("metrics", None, ["branch"], [], [], ["npl_ratio"], "last_month", [], "", None)
         *_, meta = _run(*controls)
         out = _drill(meta, {"colId": "v0_total", "rowId": "0"})
-    assert "not on catalog metrics" in " ".join(_texts(out[8]))
+    assert "not on catalog metrics" in " ".join(texts_in(out[8]))
 
 
 def _export(spec, trigger, saved=None):
@@ -325,7 +302,7 @@ def test_csv_export_and_formula_injection():
 def test_export_before_running_asks_to_run_first(app):
     with request_as(app, "leader", **EN):
         download, alert = _export(None, "pivot-export-csv")
-    assert download is None and "Run the pivot first" in " ".join(_texts(alert))
+    assert download is None and "Run the pivot first" in " ".join(texts_in(alert))
 
 
 def _save(title_zh, title_en, overwrite, saved, controls=CONTROLS):
@@ -344,10 +321,10 @@ def test_save_then_overwrite_or_refuse(app):
     with request_as(app, "leader", **EN):
         refused = _save("x", "x", True, info)
         assert refused[1] is dash.no_update and "save it as a new pivot" in " ".join(
-            _texts(refused[2])
+            texts_in(refused[2])
         )
         empty = _save("", "", False, None)
-        assert "Give the pivot a title" in " ".join(_texts(empty[2]))
+        assert "Give the pivot a title" in " ".join(texts_in(empty[2]))
     with app.app_context(), get_db().session() as s:
         resource = s.scalar(select(Resource).where(Resource.key == info["key"]))
         assert resource.spec["columns"] == ["collateral"] and resource.title_en == "Loans v2"
@@ -363,4 +340,4 @@ def test_add_filter_builds_chips_and_refuses_empty_values(app):
         _o, _v, problem = cb.add_filter(
             1, "dataset", "fact_transaction", "channel", "eq", " ", [], []
         )
-        assert "Type a value" in " ".join(_texts(problem))
+        assert "Type a value" in " ".join(texts_in(problem))

@@ -8,16 +8,8 @@ from sqlalchemy import select
 from callbacks.search import request_access, run_search
 from portal.db import get_db
 from portal.models import AccessRequest, Resource
+from tests.component_tree import texts_in
 from tests.conftest import request_as
-
-
-def _texts(component) -> list[str]:
-    if isinstance(component, str | int | float):
-        return [str(component)]
-    if isinstance(component, list | tuple):
-        return [t for c in component for t in _texts(c)]
-    children = getattr(component, "children", None)
-    return _texts(children) if children is not None else []
 
 
 def _cards(results) -> list:
@@ -71,7 +63,7 @@ def test_a_customer_manager_sees_datasets_locked_and_can_request_access(app):
         results, *_ = _run("交易流水", types=["dataset"])
     card = _cards(results)[0]
     assert "locked" in card.className
-    assert "Request access" in _texts(card) or "申请权限" in _texts(card)
+    assert "Request access" in texts_in(card) or "申请权限" in texts_in(card)
     with get_db_session(app) as s:
         dataset = s.scalar(select(Resource.id).where(Resource.key == "fact_transaction"))
     with request_as(app, "bj_cm"):
@@ -88,8 +80,8 @@ def test_empty_too_long_and_odd_queries_answer_clearly(app):
         empty, *_ = _run("   ")
         long, *_ = _run("x" * 500)
         odd, summary, *_ = _run("'; DROP TABLE resources; --")
-    assert "Type what you are looking for." in _texts(empty)
-    assert any("too long" in t for t in _texts(long))
+    assert "Type what you are looking for." in texts_in(empty)
+    assert any("too long" in t for t in texts_in(long))
     assert summary == "0 results"
     with get_db_session(app) as s:
         assert s.scalar(select(Resource.id).limit(1)) is not None

@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from portal.db import get_db
 from portal.models import Resource
 from portal.services.slides import seed_screen_demo
-from tests.e2e.test_home_browser import log_in
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.browser
 

@@ -17,29 +17,13 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from tests.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import click_by_script, log_in
 
 pytestmark = pytest.mark.browser
 
 
 def wait(driver, seconds=40):
     return WebDriverWait(driver, seconds)
-
-
-def log_in(driver, base: str, username: str) -> None:
-    driver.get(base + "/")
-    wait(driver, 30).until(EC.presence_of_element_located((By.ID, "username")))
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(DEMO_PASSWORD)
-    driver.find_element(By.ID, "login-submit").click()
-    wait(driver, 30).until(EC.presence_of_element_located((By.ID, "user-menu")))
-
-
-def click(driver, element_id: str) -> None:
-    element = wait(driver, 20).until(EC.presence_of_element_located((By.ID, element_id)))
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    time.sleep(0.2)
-    driver.execute_script("arguments[0].click();", element)
 
 
 def choose(driver, dropdown_id: str, text: str) -> None:
@@ -86,27 +70,27 @@ def _stored(app, title: str) -> dict:
 
 def test_build_a_two_chart_dashboard_with_a_filter_save_and_reopen(app, live_server, make_browser):
     driver = make_browser(1440, 1000, "en")
-    log_in(driver, live_server, "analyst")
+    log_in(driver, live_server, "analyst", wait=True)
     driver.get(live_server + "/dashboards")
-    click(driver, "dash-list-new")
+    click_by_script(driver, "dash-list-new")
     title = wait(driver).until(EC.visibility_of_element_located((By.ID, "dash-list-create-title")))
     title.send_keys("Beijing deposits")
-    click(driver, "dash-list-create")
+    click_by_script(driver, "dash-list-create")
     wait(driver).until(lambda d: d.current_url.endswith("/edit"))
     wait(driver).until(EC.presence_of_element_located((By.ID, "dash-form-add")))
 
     # chart 1: deposits by branch (the form's defaults: bar chart, deposit balance, branch)
-    click(driver, "dash-form-add")
+    click_by_script(driver, "dash-form-add")
     wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".react-grid-item")) == 1)
     # chart 2: a KPI card of the NPL ratio
     choose(driver, "dash-form-type", "KPI card")
     choose(driver, "dash-form-metric", "NPL ratio")
-    click(driver, "dash-form-add")
+    click_by_script(driver, "dash-form-add")
     wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".react-grid-item")) == 2)
     wait(driver).until(lambda d: len(filled_charts(d)) == 2)  # live previews
     # the default filter: Beijing only
     choose(driver, "edit-dash-filter-branch", "Beijing Branch")
-    click(driver, "dash-edit-save")
+    click_by_script(driver, "dash-edit-save")
     wait(driver).until(EC.presence_of_element_located((By.ID, "dash-edit-saved")))
 
     stored = _stored(app, "Beijing deposits")
@@ -154,7 +138,7 @@ def test_dragging_a_chart_on_the_editor_changes_its_position(app, live_server, m
     with app.app_context(), get_db().session() as s, s.begin():
         seed_dashboard_demo(s)
     driver = make_browser(1440, 1100, "en")
-    log_in(driver, live_server, "analyst")
+    log_in(driver, live_server, "analyst", wait=True)
     driver.get(live_server + "/dashboards/demo-payroll/edit")
     wait(driver).until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, ".react-grid-dragHandle")) == 7
@@ -166,7 +150,7 @@ def test_dragging_a_chart_on_the_editor_changes_its_position(app, live_server, m
         0.2
     ).move_by_offset(0, 420).pause(0.5).release().perform()
     time.sleep(1)
-    click(driver, "dash-edit-save")
+    click_by_script(driver, "dash-edit-save")
     wait(driver).until(EC.presence_of_element_located((By.ID, "dash-edit-saved")))
     after = {c["id"]: c["layout"] for c in _stored_key(app, "demo-payroll")["charts"]}
     assert after["payroll"]["y"] > before["payroll"]["y"]
@@ -190,7 +174,7 @@ def test_a_dashboard_stacks_on_a_phone(app, live_server, make_browser):
     with app.app_context(), get_db().session() as s, s.begin():
         seed_dashboard_demo(s)
     driver = make_browser(390, 844, "zh-CN")
-    log_in(driver, live_server, "analyst")
+    log_in(driver, live_server, "analyst", wait=True)
     driver.get(live_server + "/dashboards/demo-finance")
     wait(driver).until(lambda d: len(filled_charts(d)) == 6)
     cards = driver.find_elements(By.CSS_SELECTOR, ".widget-grid-item")

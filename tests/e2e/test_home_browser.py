@@ -7,17 +7,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(driver, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
-    driver.get(base + "/")
-    WebDriverWait(driver, 30).until(EC.presence_of_element_located((By.ID, "username")))
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "login-submit").click()
 
 
 def kpi_values(driver):

@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.test_home_browser import log_in
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.test_home_browser import log_in
+from tests.e2e.conftest import click_by_script, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,13 +34,6 @@ def _churn_sample(tmp_path) -> Path:
     path = tmp_path / "churn_sample.csv"
     pd.read_csv(source).head(1500).to_csv(path, index=False)
     return path
-
-
-def _click(driver, element_id: str) -> None:
-    element = WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.ID, element_id)))
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    time.sleep(0.2)
-    driver.execute_script("arguments[0].click();", element)
 
 
 def _choose(driver, dropdown_id: str, text: str) -> None:
@@ -79,13 +72,13 @@ def test_upload_preview_mine_and_download(live_server, make_browser, tmp_path):
 
     _choose(driver, "up-target", "Exited")
     driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
-    _click(driver, "up-run")
+    click_by_script(driver, "up-run")
     WebDriverWait(driver, 180).until(EC.presence_of_element_located((By.ID, "up-metrics")))
     metrics = driver.find_element(By.ID, "up-metrics").text
     auc = float(metrics.split("Cross-validated AUC")[1].split()[0])
     assert auc > 0.75, metrics
 
-    _click(driver, "up-download-csv")
+    click_by_script(driver, "up-download-csv")
     deadline = time.time() + 30
     files = []
     while time.time() < deadline:

@@ -22,8 +22,7 @@ from portal.models import Resource
 from portal.security import current_tables
 from portal.services.pivot import pivot_service
 from tests.conftest import request_as
-from tests.e2e.conftest import CHROMEDRIVER, CHROMIUM
-from tests.e2e.test_home_browser import log_in
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -31,39 +30,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def downloads(make_browser):
     """A headless Chromium that saves downloads into a fresh folder: (driver, folder)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    make_browser  # noqa: B018 - the fixture skips (or fails) when Chromium is missing
     folder = Path(tempfile.mkdtemp(prefix="portal-downloads-"))
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--window-size=1440,1000",
-        "--lang=en",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='portal-chrome-')}",
-    ):
-        options.add_argument(arg)
-    options.add_experimental_option(
-        "prefs",
-        {
-            "intl.accept_languages": "en",
-            "download.default_directory": str(folder),
-            "download.prompt_for_download": False,
-        },
-    )
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    driver.execute_cdp_cmd(
-        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)}
-    )
-    yield driver, folder
-    driver.quit()
+    return make_browser(1440, 1000, "en", downloads=folder), folder
 
 
 def wait(driver, seconds=40):

@@ -2,7 +2,8 @@
 
 The analyst publishes an app (creates it and submits it for review), the administrator
 approves it, a customer manager finds it in /store, installs it, changes a parameter of their
-own copy and comments; the analyst is notified (message center) and sees the comment.
+own copy and comments; the analyst finds the notification in the message center and follows
+it to the comment.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from tests.e2e.test_home_browser import log_in
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -109,6 +110,7 @@ def test_publish_review_install_customise_comment(app, live_server, make_browser
     # The original app is untouched; the copy has its own parameters.
     from portal.db import get_db
     from portal.models import User
+    from portal.models.social import Message
     from portal.models.store import AppInstall, StoreApp
 
     with app.app_context(), get_db().session() as s:
@@ -116,17 +118,28 @@ def test_publish_review_install_customise_comment(app, live_server, make_browser
         record = s.scalar(select(AppInstall).where(AppInstall.app_id == app_id))
         assert record.params == {"branch": "HO", "months": 6}
         author = s.scalar(select(User).where(User.username == "analyst"))
-        try:
-            from portal.models.social import Message
-        except ImportError:  # no message center: the comment on the page is the notice
-            kinds = None
-        else:
-            kinds = set(s.scalars(select(Message.kind).where(Message.user_id == author.id)))
-    if kinds is not None:
-        assert {"review", "install", "comment"} <= kinds
+        kinds = set(s.scalars(select(Message.kind).where(Message.user_id == author.id)))
+    assert {"review", "install", "comment"} <= kinds
 
-    # The analyst sees the comment on the app's page.
-    analyst.get(f"{live_server}/store/{app_id}")
+    # The analyst's bell shows unread messages; the message center lists the comment, with
+    # its text shown as text, and its link opens the app where the comment stands.
+    analyst.get(f"{live_server}/messages")
+    badge = _wait(analyst).until(EC.visibility_of_element_located((By.ID, "message-badge")))
+    assert int(badge.text) >= 3
+    _wait(analyst).until(
+        lambda d: any(
+            "评论了你的应用" in e.text and TITLE in e.text
+            for e in d.find_elements(By.CSS_SELECTOR, ".msg-item.unread .msg-title")
+        )
+    )
+    item = next(
+        e
+        for e in analyst.find_elements(By.CSS_SELECTOR, ".msg-item.unread")
+        if "评论了你的应用" in e.text
+    )
+    assert comment in item.find_element(By.CLASS_NAME, "msg-body").text
+    assert analyst.execute_script("return window.hacked === undefined")
+    item.find_element(By.LINK_TEXT, "打开").click()
     _wait(analyst).until(EC.text_to_be_present_in_element((By.ID, "store-comment-list"), comment))
 
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.db import PortalDB
 from portal.errors import NotFound
 from portal.models import Favorite, Resource, User, View, utcnow
 from portal.services.activity import (
@@ -20,13 +19,6 @@ from portal.services.activity import (
     resource_url,
     set_favorite,
 )
-
-
-@pytest.fixture
-def db(store_url):
-    store = PortalDB(store_url)
-    yield store
-    store.dispose()
 
 
 def _user(s, username):

@@ -7,17 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.db import PortalDB
 from portal.errors import Forbidden, Invalid
 from portal.models import Announcement, User, utcnow
 from portal.services.announcements import current_for, publish, withdraw
-
-
-@pytest.fixture
-def db(store_url):
-    store = PortalDB(store_url)
-    yield store
-    store.dispose()
 
 
 def _user(s, username):

@@ -12,7 +12,7 @@ from portal.models import AuditEvent, Grant, Resource, Role, User
 from portal.security import current_tables
 from portal.services import dashboards as svc
 from portal.services.dashboard_demo import DEMO_DASHBOARDS, seed_dashboard_demo
-from tests.conftest import request_as
+from tests.conftest import request_as, save_unchecked_dashboard
 
 EN = {"headers": {"Accept-Language": "en"}}
 
@@ -96,17 +96,7 @@ def test_a_bad_spec_is_refused_with_a_clear_message(app, raw, reason):
 
 def test_a_broken_saved_spec_gives_an_error_not_a_crash(app):
     with request_as(app, "analyst", **EN) as user:
-        with get_db().session() as s, s.begin():
-            s.add(
-                Resource(
-                    type="dashboard",
-                    key="broken",
-                    title_zh="坏",
-                    title_en="Broken",
-                    owner_id=user.id,
-                    spec={"version": 1, "charts": [{"id": "x", "type": "pie"}]},
-                )
-            )
+        save_unchecked_dashboard(user, {"version": 1, "charts": [{"id": "x", "type": "pie"}]})
         with get_db().session() as s:
             resource = svc.get_dashboard(s, user, "broken")
             with pytest.raises(Invalid, match="chart x: it needs a metric"):

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from portal.db import PortalDB
 from portal.errors import Forbidden, Invalid
 from portal.models import AuditEvent, User, UserSetting
 from portal.services import home_layout as layouts
-
-
-@pytest.fixture
-def db(store_url):
-    store = PortalDB(store_url)
-    yield store
-    store.dispose()
 
 
 def _user(s, username):

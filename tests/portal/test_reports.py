@@ -15,7 +15,8 @@ from portal.db import get_db
 from portal.errors import Forbidden, Invalid, NotFound
 from portal.models import Favorite, Resource, User, View, utcnow
 from portal.services import reports
-from portal.services.pivot_demo import DEMO_PIVOTS, DEMO_REPORTS, seed_pivot_demo
+from portal.services.pivot_demo import DEMO_PIVOTS, DEMO_REPORTS
+from tests.component_tree import texts_in
 from tests.conftest import request_as
 
 LINK = {
@@ -28,11 +29,8 @@ LINK = {
 
 
 @pytest.fixture
-def app(make_app):
-    app = make_app()
-    with app.app_context(), get_db().session() as s, s.begin():
-        seed_pivot_demo(s)
-    return app
+def app(pivot_demo_app):
+    return pivot_demo_app
 
 
 def _user(s, username):
@@ -228,39 +226,30 @@ def test_common_reports_put_favorites_then_most_used_then_popular(app):
 
 
 # -- the /reports page's callbacks, called as functions -------------------------------------------
-def _texts(component) -> list[str]:
-    if isinstance(component, str | int | float):
-        return [str(component)]
-    if isinstance(component, list | tuple):
-        return [t for c in component for t in _texts(c)]
-    children = getattr(component, "children", None)
-    return _texts(children) if children is not None else []
-
-
 def test_reports_page_lists_groups_and_manages_links(app):
     page = sys.modules["pages.reports"]
     with request_as(app, "analyst", headers={"Accept-Language": "zh-CN"}):
-        texts = _texts(page.layout())
+        texts = texts_in(page.layout())
         assert "报表" in texts and "添加报表链接" in texts
         listing, count = cb.render("1104", "all", "all", 0)
-        assert count == "共 2 张报表" and "监管报送" in _texts(listing)
-        assert "1104 报表 G01 资产负债项目统计表" in _texts(listing)
+        assert count == "共 2 张报表" and "监管报送" in texts_in(listing)
+        assert "1104 报表 G01 资产负债项目统计表" in texts_in(listing)
         bad = {**LINK, "url": "javascript:alert(1)"}
         before = _count(app)
         is_open, refresh, problem, done = cb.save_link(1, *bad.values(), None, None, 3)
-        assert "http://" in " ".join(_texts(problem)) and refresh is dash.no_update
+        assert "http://" in " ".join(texts_in(problem)) and refresh is dash.no_update
         assert _count(app) == before
         is_open, refresh, problem, done = cb.save_link(1, *LINK.values(), None, None, 3)
         assert is_open is False and refresh == 4 and problem is None and _count(app) == before + 1
     with request_as(app, "bj_cm", headers={"Accept-Language": "en"}):
-        assert "Add report link" not in _texts(page.layout())
+        assert "Add report link" not in texts_in(page.layout())
         listing, _count_text = cb.render(None, "report", "regulatory", 0)
-        assert "Interbank regulatory ratios" in _texts(listing)
+        assert "Interbank regulatory ratios" in texts_in(listing)
         with app.app_context(), get_db().session() as s:
             link = s.scalar(select(Resource).where(Resource.title_en == LINK["title_en"]))
         with patch.object(cb, "ctx") as fake:
             fake.triggered_id = {"type": cb.DELETE, "id": link.id}
             refresh, alert = cb.delete_link([1], 0)
-        assert "administrator" in " ".join(_texts(alert)) and _count(app) == before + 1
+        assert "administrator" in " ".join(texts_in(alert)) and _count(app) == before + 1
         empty, _ = cb.render("no such report", "all", "all", 0)
-        assert "No reports match these filters." in _texts(empty)
+        assert "No reports match these filters." in texts_in(empty)

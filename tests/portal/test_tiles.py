@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from portal.db import PortalDB
 from portal.errors import Forbidden, Invalid, NotFound
 from portal.models import AuditEvent, Resource, User, UserSetting
 from portal.services.tiles import (
@@ -18,13 +17,6 @@ from portal.services.tiles import (
     tile_for,
     visible_tiles,
 )
-
-
-@pytest.fixture
-def db(store_url):
-    store = PortalDB(store_url)
-    yield store
-    store.dispose()
 
 
 def _user(s, username):
