@@ -351,39 +351,42 @@ def open_new(n_clicks):
     return True
 
 
-def create(n_clicks, title):
-    """Create an empty dashboard and open its editor."""
-    if not n_clicks:
-        raise dash.exceptions.PreventUpdate
+def _open_new_editor(make) -> tuple:
+    """Make a dashboard with `make(session)` and go to its editor, or show why it failed."""
     try:
         with get_db().session() as s, s.begin():
-            resource = svc.create_dashboard(s, current_user, _service().catalog, title)
-            key = resource.key
+            key = make(s).key
     except PortalError as exc:
         return dash.no_update, _alert(exc.message)
     return f"/dashboards/{key}/edit", None
 
 
-def duplicate_from_list(clicks, triggered=None):
+def _clicked_row(clicks, triggered) -> dict:
+    """Return the id of the list row whose button was clicked (else no update)."""
     triggered = triggered if triggered is not None else dash.ctx.triggered_id
     if not isinstance(triggered, dict) or not any(clicks or []):
         raise dash.exceptions.PreventUpdate
-    try:
-        with get_db().session() as s, s.begin():
-            copy = svc.duplicate_dashboard(
-                s, current_user, _service().catalog, triggered.get("key"), _locale()
-            )
-            new_key = copy.key
-    except PortalError as exc:
-        return dash.no_update, _alert(exc.message)
-    return f"/dashboards/{new_key}/edit", None
+    return triggered
+
+
+def create(n_clicks, title):
+    """Create an empty dashboard and open its editor."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    return _open_new_editor(
+        lambda s: svc.create_dashboard(s, current_user, _service().catalog, title)
+    )
+
+
+def duplicate_from_list(clicks, triggered=None):
+    key = _clicked_row(clicks, triggered).get("key")
+    return _open_new_editor(
+        lambda s: svc.duplicate_dashboard(s, current_user, _service().catalog, key, _locale())
+    )
 
 
 def ask_delete(clicks, triggered=None):
-    triggered = triggered if triggered is not None else dash.ctx.triggered_id
-    if not isinstance(triggered, dict) or not any(clicks or []):
-        raise dash.exceptions.PreventUpdate
-    key = triggered.get("key")
+    key = _clicked_row(clicks, triggered).get("key")
     try:
         with get_db().session() as s:
             resource = svc.get_dashboard(s, current_user, key, "manage")

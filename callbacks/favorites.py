@@ -13,13 +13,19 @@ from portal.errors import PortalError
 from portal.services.activity import is_favorite, set_favorite
 
 
-def toggle_favorite(n_clicks, button_id, class_name):
-    """Flip the star of `button_id["resource"]`; returns (children, className, title)."""
+def clicked_resource(n_clicks, button_id) -> int:
+    """Return the resource id of a clicked `{"type": ..., "resource": id}` button (else no update)."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     resource_id = button_id.get("resource") if isinstance(button_id, dict) else None
     if not isinstance(resource_id, int):
         raise dash.exceptions.PreventUpdate
+    return resource_id
+
+
+def toggle_favorite(n_clicks, button_id, class_name):
+    """Flip the star of `button_id["resource"]`; returns (children, className, title)."""
+    resource_id = clicked_resource(n_clicks, button_id)
     try:
         with get_db().session() as s, s.begin():
             starred = set_favorite(

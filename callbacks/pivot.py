@@ -540,29 +540,16 @@ def add_filter(n_clicks, mode, dataset, field, op, raw, current, options):
     return options, current, None
 
 
-def run_pivot(
-    n_clicks,
-    fmt_mode,
-    autorun,
-    mode,
-    dataset,
-    rows,
-    columns,
-    values,
-    metrics,
-    period,
-    filters,
-    sort,
-    top,
-):
-    """Run the pivot the controls describe; show the grid, its notice and its summary."""
+def run_pivot(n_clicks, fmt_mode, autorun, *controls):
+    """Run the pivot the controls describe; show the grid, its notice and its summary.
+
+    `controls` are the values of the pivot controls, in `spec_from_controls`'s order.
+    """
     loc = locale()
     trigger = ctx.triggered_id
     if trigger is None and not autorun:
         raise dash.exceptions.PreventUpdate
-    spec = spec_from_controls(
-        mode, dataset, rows, columns, values, metrics, period, filters, sort, top
-    )
+    spec = spec_from_controls(*controls)
     hidden = {"display": "none"}
     try:
         result = run(spec, loc)
@@ -701,30 +688,12 @@ def open_save(n_clicks, saved):
     )
 
 
-def save(
-    n_clicks,
-    title_zh,
-    title_en,
-    overwrite,
-    saved,
-    mode,
-    dataset,
-    rows,
-    columns,
-    values,
-    metrics,
-    period,
-    filters,
-    sort,
-    top,
-):
+def save(n_clicks, title_zh, title_en, overwrite, saved, *controls):
     """Save the pivot the controls describe: overwrite the open one (edit right) or a new one."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     saved = saved or {}
-    spec = spec_from_controls(
-        mode, dataset, rows, columns, values, metrics, period, filters, sort, top
-    )
+    spec = spec_from_controls(*controls)
     key = saved.get("key") if overwrite and saved.get("key") else None
     try:
         with get_db().session() as s, s.begin():

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from callbacks.favorites import clicked_resource
 from components.search_results import (
     PAGE_SIZE,
     REQUEST_ACCESS,
@@ -128,11 +129,7 @@ def run_search(q, types, domain, owner, page, new_query: bool = False):
 
 def request_access(n_clicks, button_id):
     """Ask the resource's owner (or the security administrator) for view access."""
-    if not n_clicks:
-        raise dash.exceptions.PreventUpdate
-    resource_id = button_id.get("resource") if isinstance(button_id, dict) else None
-    if not isinstance(resource_id, int):
-        raise dash.exceptions.PreventUpdate
+    resource_id = clicked_resource(n_clicks, button_id)
     from portal.services.access_requests import request_access as ask
 
     try:

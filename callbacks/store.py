@@ -293,37 +293,25 @@ def installed_rows(items: list[dict]) -> list:
     ]
 
 
+def _comment_button(label: str, action: str, comment_id, class_name: str) -> html.Button:
+    return html.Button(
+        label,
+        id={"type": COMMENT_ACT, "action": action, "id": comment_id},
+        className=f"btn btn-link btn-sm p-0 {class_name}",
+        n_clicks=0,
+    )
+
+
 def comment_node(c: dict, depth: int = 0) -> html.Div:
     """Return a comment and its replies; the body is a text node (never HTML)."""
     author = (c.get("author") or {}).get("name") or _("Unknown user")
     actions = []
     if not c["deleted"]:
-        actions.append(
-            html.Button(
-                _("Reply"),
-                id={"type": COMMENT_ACT, "action": "reply", "id": c["id"]},
-                className="btn btn-link btn-sm p-0 me-3",
-                n_clicks=0,
-            )  # fmt: skip
-        )
+        actions.append(_comment_button(_("Reply"), "reply", c["id"], "me-3"))
     if c.get("may_edit"):
-        actions.append(
-            html.Button(
-                _("Edit"),
-                id={"type": COMMENT_ACT, "action": "edit", "id": c["id"]},
-                className="btn btn-link btn-sm p-0 me-3",
-                n_clicks=0,
-            )  # fmt: skip
-        )
+        actions.append(_comment_button(_("Edit"), "edit", c["id"], "me-3"))
     if c.get("may_delete"):
-        actions.append(
-            html.Button(
-                _("Delete"),
-                id={"type": COMMENT_ACT, "action": "delete", "id": c["id"]},
-                className="btn btn-link btn-sm p-0 text-danger",
-                n_clicks=0,
-            )  # fmt: skip
-        )
+        actions.append(_comment_button(_("Delete"), "delete", c["id"], "text-danger"))
     body = (
         html.Div(_("This comment was removed."), className="comment-body text-muted fst-italic")
         if c["deleted"]
@@ -360,19 +348,23 @@ def comment_list(page: dict) -> list:
     return [comment_node(c) for c in page["items"]]
 
 
+def status_badge(status: str) -> dbc.Badge:
+    """Return a question's Resolved/Open badge."""
+    resolved = status == "resolved"
+    return dbc.Badge(
+        _("Resolved") if resolved else _("Open"),
+        color="success" if resolved else "secondary",
+        className="me-2",
+    )
+
+
 def question_rows(items: list[dict], compact: bool = False) -> list:
     """Return questions as rows linking to their page."""
     if not items:
         return [empty(_("No questions yet."))]
     rows = []
     for q in items:
-        badges = [
-            dbc.Badge(
-                _("Resolved") if q["status"] == "resolved" else _("Open"),
-                color="success" if q["status"] == "resolved" else "secondary",
-                className="me-2",
-            ),  # fmt: skip
-        ]
+        badges = [status_badge(q["status"])]
         if not q["is_public"]:
             badges.append(dbc.Badge([html.I(className="bi bi-lock me-1"), _("Private")],
                                     color="dark", className="me-2"))  # fmt: skip
@@ -410,11 +402,7 @@ def question_detail(data: dict) -> list:
     head = [
         html.Div(
             [
-                dbc.Badge(
-                    _("Resolved") if data["status"] == "resolved" else _("Open"),
-                    color="success" if data["status"] == "resolved" else "secondary",
-                    className="me-2",
-                ),  # fmt: skip
+                status_badge(data["status"]),
                 dbc.Badge([html.I(className="bi bi-lock me-1"), _("Private")], color="dark")
                 if not data["is_public"]
                 else None,
@@ -551,17 +539,27 @@ def toggle_new(n_open, is_open):
     return not is_open
 
 
-def create_new(n_save, n_submit, *values):
-    """Create a draft app (and submit it for review if asked), then open its page."""
-    if not _clicked():
-        raise dash.exceptions.PreventUpdate
-    data = dict(zip(NEW_FIELDS, values, strict=True))
+def _app_form(names, values) -> tuple[dict, dbc.Alert | None]:
+    """Return the app form's values by field name, texts stripped and `params` read as JSON.
+
+    The second item is an alert (and the values are empty) when the parameters are not JSON.
+    """
+    data = dict(zip(names, values, strict=True))
     raw_params = (data.pop("params") or "").strip()
     try:
         data["params"] = json.loads(raw_params) if raw_params else {}
     except ValueError:
-        return alert(_('Parameters must be JSON, for example {"branch": "BJ"}.')), dash.no_update
-    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+        return {}, alert(_('Parameters must be JSON, for example {"branch": "BJ"}.'))
+    return {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}, None
+
+
+def create_new(n_save, n_submit, *values):
+    """Create a draft app (and submit it for review if asked), then open its page."""
+    if not _clicked():
+        raise dash.exceptions.PreventUpdate
+    data, problem = _app_form(NEW_FIELDS, values)
+    if problem is not None:
+        return problem, dash.no_update
     data = {k: v for k, v in data.items() if v not in ("", None)}
     try:
         with get_db().session() as s, s.begin():
@@ -778,13 +776,9 @@ def save_draft(n_clicks, *values):
     if not _clicked():
         raise dash.exceptions.PreventUpdate
     *fields, app_id = values
-    data = dict(zip(DRAFT_FIELDS, fields, strict=True))
-    raw_params = (data.pop("params") or "").strip()
-    try:
-        data["params"] = json.loads(raw_params) if raw_params else {}
-    except ValueError:
-        return alert(_('Parameters must be JSON, for example {"branch": "BJ"}.')), dash.no_update
-    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+    data, problem = _app_form(DRAFT_FIELDS, fields)
+    if problem is not None:
+        return problem, dash.no_update
     data["tags"] = data.get("tags") or []
     try:
         with get_db().session() as s, s.begin():

@@ -390,6 +390,23 @@ def period_options(include_default: bool = True) -> list[dict]:
     return options
 
 
+def _choice_filter(label: str, component_id: str, options: list, value, placeholder: str):
+    """Return one labelled drop-down of the filters bar (branch, product)."""
+    return html.Div(
+        [
+            html.Label(label, className="dash-filter-label"),
+            dcc.Dropdown(
+                id=component_id,
+                options=options,
+                value=value,
+                placeholder=placeholder,
+                className="dash-filter-input",
+            ),
+        ],
+        className="dash-filter",
+    )
+
+
 def filters_bar(filters: dict, options: dict, prefix: str = "") -> html.Div:
     """Return the dashboard-wide filters: period or date range, branch, product."""
     period = filters.get("period")
@@ -426,31 +443,19 @@ def filters_bar(filters: dict, options: dict, prefix: str = "") -> html.Div:
                 className="dash-filter" + ("" if period == CUSTOM else " d-none"),
                 id=prefix + FILTER_RANGE + "-wrap",
             ),
-            html.Div(
-                [
-                    html.Label(_("Branch"), className="dash-filter-label"),
-                    dcc.Dropdown(
-                        id=prefix + FILTER_BRANCH,
-                        options=options.get("branch", []),
-                        value=filters.get("branch"),
-                        placeholder=_("All branches"),
-                        className="dash-filter-input",
-                    ),
-                ],
-                className="dash-filter",
+            _choice_filter(
+                _("Branch"),
+                prefix + FILTER_BRANCH,
+                options.get("branch", []),
+                filters.get("branch"),
+                _("All branches"),
             ),
-            html.Div(
-                [
-                    html.Label(_("Product"), className="dash-filter-label"),
-                    dcc.Dropdown(
-                        id=prefix + FILTER_PRODUCT,
-                        options=options.get("product", []),
-                        value=filters.get("product"),
-                        placeholder=_("All products"),
-                        className="dash-filter-input",
-                    ),
-                ],
-                className="dash-filter",
+            _choice_filter(
+                _("Product"),
+                prefix + FILTER_PRODUCT,
+                options.get("product", []),
+                filters.get("product"),
+                _("All products"),
             ),
         ],
         className="dash-filters",

@@ -300,14 +300,7 @@ def admin_update_group(session: Session, actor, group_id: Any, data: Any) -> Gro
         )
         group.members = members
     session.flush()
-    record_event(
-        session,
-        event_type="group_change",
-        actor=actor,
-        object_type="group",
-        object_id=group.id,
-        details={"action": "update", "fields": sorted(data)},
-    )
+    group_service.record_change(session, actor, group, "update", fields=sorted(data))
     return group
 
 

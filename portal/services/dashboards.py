@@ -167,6 +167,18 @@ def _check_title(title) -> str:
     return title
 
 
+def _audit(session: Session, user, event_type: str, resource: Resource, **details) -> None:
+    """Record a dashboard event in the audit log; details start with the dashboard's key."""
+    record_event(
+        session,
+        event_type=event_type,
+        actor=user,
+        object_type=TYPE,
+        object_id=resource.id,
+        details={"key": resource.key, **details},
+    )
+
+
 def create_dashboard(
     session: Session,
     user,
@@ -193,14 +205,7 @@ def create_dashboard(
         resource.key = key
     session.add(resource)
     session.flush()
-    record_event(
-        session,
-        event_type="dashboard_create",
-        actor=user,
-        object_type=TYPE,
-        object_id=resource.id,
-        details={"key": resource.key, "charts": len(checked["charts"])},
-    )
+    _audit(session, user, "dashboard_create", resource, charts=len(checked["charts"]))
     return resource
 
 
@@ -229,14 +234,7 @@ def save_dashboard(
             resource.title_zh = title
     resource.spec = checked
     session.flush()
-    record_event(
-        session,
-        event_type="dashboard_save",
-        actor=user,
-        object_type=TYPE,
-        object_id=resource.id,
-        details={"key": resource.key, "charts": len(checked["charts"])},
-    )
+    _audit(session, user, "dashboard_save", resource, charts=len(checked["charts"]))
     return resource
 
 
@@ -263,14 +261,7 @@ def duplicate_dashboard(
         copy_resource.title_zh = f"{source.title_zh}（副本）"[:MAX_TITLE]
     session.add(copy_resource)
     session.flush()
-    record_event(
-        session,
-        event_type="dashboard_duplicate",
-        actor=user,
-        object_type=TYPE,
-        object_id=copy_resource.id,
-        details={"key": copy_resource.key, "source": source.key},
-    )
+    _audit(session, user, "dashboard_duplicate", copy_resource, source=source.key)
     return copy_resource
 
 
@@ -301,14 +292,7 @@ def set_published(session: Session, user, key: str, published: bool) -> Resource
     spec["published"] = bool(published)
     resource.spec = spec
     session.flush()
-    record_event(
-        session,
-        event_type="dashboard_publish",
-        actor=user,
-        object_type=TYPE,
-        object_id=resource.id,
-        details={"key": resource.key, "published": bool(published)},
-    )
+    _audit(session, user, "dashboard_publish", resource, published=bool(published))
     return resource
 
 
@@ -357,18 +341,14 @@ def share_dashboard(
         )
         session.add(grant)
         session.flush()
-    record_event(
+    _audit(
         session,
-        event_type="dashboard_share",
-        actor=user,
-        object_type=TYPE,
-        object_id=resource.id,
-        details={
-            "key": resource.key,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "permission": permission,
-        },
+        user,
+        "dashboard_share",
+        resource,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        permission=permission,
     )
     return grant
 

@@ -137,6 +137,18 @@ def _users(session: Session, user_ids: Any) -> list[User]:
     return users
 
 
+def record_change(session: Session, actor, group: Group, action: str, **details) -> None:
+    """Record a change to a group (`action` and its details) in the audit log."""
+    record_event(
+        session,
+        event_type="group_change",
+        actor=actor,
+        object_type="group",
+        object_id=group.id,
+        details={"action": action, **details},
+    )
+
+
 def add_members(session: Session, actor, group_id: Any, user_ids: Any) -> Group:
     """Add users to a group (owner or system administrator); already-members are skipped."""
     group = get_group(session, group_id)
@@ -146,14 +158,7 @@ def add_members(session: Session, actor, group_id: Any, user_ids: Any) -> Group:
     group.members.extend(added)
     session.flush()
     if added:
-        record_event(
-            session,
-            event_type="group_change",
-            actor=actor,
-            object_type="group",
-            object_id=group.id,
-            details={"action": "add_members", "user_ids": sorted(u.id for u in added)},
-        )
+        record_change(session, actor, group, "add_members", user_ids=sorted(u.id for u in added))
     return group
 
 
@@ -168,13 +173,8 @@ def remove_members(session: Session, actor, group_id: Any, user_ids: Any) -> Gro
         group.members.remove(user)
     session.flush()
     if removed:
-        record_event(
-            session,
-            event_type="group_change",
-            actor=actor,
-            object_type="group",
-            object_id=group.id,
-            details={"action": "remove_members", "user_ids": sorted(u.id for u in removed)},
+        record_change(
+            session, actor, group, "remove_members", user_ids=sorted(u.id for u in removed)
         )
     return group
 

@@ -25,6 +25,7 @@ from portal.services.store import (
     _text,
     check_page,
     get_app,
+    get_row,
     is_admin,
     paginate,
     user_names,
@@ -53,10 +54,7 @@ def _visible_clause(user):
 
 def get_question(session: Session, user, question_id: Any) -> Question:
     """Return a question the user may see, else NotFound (the same for hidden and missing)."""
-    try:
-        question = session.get(Question, int(question_id))
-    except (TypeError, ValueError):
-        question = None
+    question = get_row(session, Question, question_id)
     if question is None or not can_see(user, question):
         raise NotFound(_("This question does not exist."), code="question_not_found")
     if question.app_id is not None:
@@ -265,10 +263,7 @@ def answer(session: Session, user, question_id: Any, body: Any) -> Answer:
 
 
 def _answer(session: Session, user, answer_id: Any) -> Answer:
-    try:
-        item = session.get(Answer, int(answer_id))
-    except (TypeError, ValueError):
-        item = None
+    item = get_row(session, Answer, answer_id)
     if item is None:
         raise NotFound(_("This answer does not exist."), code="answer_not_found")
     try:
@@ -311,10 +306,7 @@ def choose_best(session: Session, user, question_id: Any, answer_id: Any) -> Que
     question = get_question(session, user, question_id)
     if question.asker_id != user.id:
         raise Forbidden(_("Only the asker may choose the best answer."), code="not_asker")
-    try:
-        item = session.get(Answer, int(answer_id))
-    except (TypeError, ValueError):
-        item = None
+    item = get_row(session, Answer, answer_id)
     if item is None or item.question_id != question.id:
         raise Invalid(_("Choose one of this question's answers."), code="bad_answer")
     session.execute(

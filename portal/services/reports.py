@@ -386,6 +386,18 @@ def _apply(resource: Resource, clean: dict) -> None:
     resource.spec = {**{k: clean[k] for k in ("url", "platform", "category")}, "published": True}
 
 
+def _audit_link(session: Session, user, resource_id: int, action: str, **details) -> None:
+    """Record a change to an external report link in the audit log."""
+    record_event(
+        session,
+        event_type="report_link",
+        actor=user,
+        object_type=EXTERNAL,
+        object_id=resource_id,
+        details={"action": action, **details},
+    )
+
+
 def add_external_report(session: Session, user, data, locale: str | None = None) -> dict:
     """Register a link to a report on another platform; the user becomes its owner."""
     if not can_add(user):
@@ -398,14 +410,7 @@ def add_external_report(session: Session, user, data, locale: str | None = None)
     _apply(resource, clean)
     session.add(resource)
     session.flush()
-    record_event(
-        session,
-        event_type="report_link",
-        actor=user,
-        object_type=EXTERNAL,
-        object_id=resource.id,
-        details={"action": "create", "url": clean["url"], "platform": clean["platform"]},
-    )
+    _audit_link(session, user, resource.id, "create", url=clean["url"], platform=clean["platform"])
     return _entry(resource, user, locale, _owners(session, [resource]), {}, {})
 
 
@@ -449,14 +454,7 @@ def update_external_report(
     clean = _clean_link(data, current)
     _apply(resource, clean)
     session.flush()
-    record_event(
-        session,
-        event_type="report_link",
-        actor=user,
-        object_type=EXTERNAL,
-        object_id=resource.id,
-        details={"action": "update", "url": clean["url"]},
-    )
+    _audit_link(session, user, resource.id, "update", url=clean["url"])
     return _entry(resource, user, locale, _owners(session, [resource]), {}, {})
 
 
@@ -466,11 +464,4 @@ def delete_external_report(session: Session, user, report_id) -> None:
     rid, url = resource.id, (resource.spec or {}).get("url")
     session.delete(resource)
     session.flush()
-    record_event(
-        session,
-        event_type="report_link",
-        actor=user,
-        object_type=EXTERNAL,
-        object_id=rid,
-        details={"action": "delete", "url": url},
-    )
+    _audit_link(session, user, rid, "delete", url=url)

@@ -108,6 +108,14 @@ def status_label(status: str) -> str:
 
 
 # -- small helpers ------------------------------------------------------------------------------
+def get_row(session: Session, model, row_id: Any):
+    """Return the `model` row with that id, or None when there is none or the id is no number."""
+    try:
+        return session.get(model, int(row_id))
+    except (TypeError, ValueError):
+        return None
+
+
 def is_admin(user) -> bool:
     """Return whether the user may review, list and unlist apps."""
     return bool(user is not None and getattr(user, "is_authenticated", False)) and user.has_role(
@@ -797,52 +805,49 @@ def _listed(session: Session, user, app_id: Any) -> StoreApp:
     return app
 
 
+def _mark(session: Session, app: StoreApp, model, match: dict, counter: str) -> StoreApp:
+    """Add the user's like or star (`match` names it) once; only a new one moves `counter`."""
+    if _insert_once(session, model, {**match, "created_at": utcnow()}, list(match)):
+        _bump(session, app.id, **{counter: 1})
+    return _refresh(session, app)
+
+
+def _unmark(session: Session, app: StoreApp, model, match: dict, counter: str) -> StoreApp:
+    """Remove the user's like or star (`match` names it), if any, and move `counter` back."""
+    gone = session.execute(
+        delete(model).where(*(getattr(model, k) == v for k, v in match.items()))
+    ).rowcount
+    if gone:
+        _bump(session, app.id, **{counter: -gone})
+    return _refresh(session, app)
+
+
 def like(session: Session, user, app_id: Any) -> StoreApp:
     """Like a listed app (idempotent); the like count moves only for a new like."""
     app = _listed(session, user, app_id)
-    if _insert_once(
-        session,
-        AppLike,
-        {"app_id": app.id, "user_id": user.id, "created_at": utcnow()},
-        ["app_id", "user_id"],
-    ):
-        _bump(session, app.id, like_count=1)
-    return _refresh(session, app)
+    return _mark(session, app, AppLike, {"app_id": app.id, "user_id": user.id}, "like_count")
 
 
 def unlike(session: Session, user, app_id: Any) -> StoreApp:
     """Withdraw a like (idempotent)."""
     app = get_app(session, user, app_id)
-    gone = session.execute(
-        delete(AppLike).where(AppLike.app_id == app.id, AppLike.user_id == user.id)
-    ).rowcount
-    if gone:
-        _bump(session, app.id, like_count=-gone)
-    return _refresh(session, app)
+    return _unmark(session, app, AppLike, {"app_id": app.id, "user_id": user.id}, "like_count")
+
+
+def _star(user, app: StoreApp) -> dict:
+    return {"user_id": user.id, "resource_id": app.resource_id}
 
 
 def favorite(session: Session, user, app_id: Any) -> StoreApp:
     """Star an app (a Favorite on its Resource, idempotent); counted on the app."""
     app = _listed(session, user, app_id)
-    if _insert_once(
-        session,
-        Favorite,
-        {"user_id": user.id, "resource_id": app.resource_id, "created_at": utcnow()},
-        ["user_id", "resource_id"],
-    ):
-        _bump(session, app.id, favorite_count=1)
-    return _refresh(session, app)
+    return _mark(session, app, Favorite, _star(user, app), "favorite_count")
 
 
 def unfavorite(session: Session, user, app_id: Any) -> StoreApp:
     """Unstar an app (idempotent)."""
     app = get_app(session, user, app_id)
-    gone = session.execute(
-        delete(Favorite).where(Favorite.user_id == user.id, Favorite.resource_id == app.resource_id)
-    ).rowcount
-    if gone:
-        _bump(session, app.id, favorite_count=-gone)
-    return _refresh(session, app)
+    return _unmark(session, app, Favorite, _star(user, app), "favorite_count")
 
 
 def rate(session: Session, user, app_id: Any, stars: Any) -> StoreApp:
@@ -939,10 +944,7 @@ def add_comment(
     text = _text(body, field=_("The comment"), limit=COMMENT_MAX, required=True)
     parent = None
     if parent_id not in (None, ""):
-        try:
-            parent = session.get(AppComment, int(parent_id))
-        except (TypeError, ValueError):
-            parent = None
+        parent = get_row(session, AppComment, parent_id)
         if parent is None or parent.app_id != app.id:
             raise Invalid(_("The comment you reply to does not exist."), code="bad_parent")
         if parent.deleted_at is not None:
@@ -971,10 +973,7 @@ def add_comment(
 
 
 def _comment(session: Session, user, comment_id: Any) -> AppComment:
-    try:
-        comment = session.get(AppComment, int(comment_id))
-    except (TypeError, ValueError):
-        comment = None
+    comment = get_row(session, AppComment, comment_id)
     if comment is None:
         raise NotFound(_("This comment does not exist."), code="comment_not_found")
     app = session.get(StoreApp, comment.app_id)
@@ -1148,10 +1147,7 @@ def _check_install_params(app: StoreApp, params: Any) -> dict:
 
 
 def get_install(session: Session, user, install_id: Any) -> AppInstall:
-    try:
-        record = session.get(AppInstall, int(install_id))
-    except (TypeError, ValueError):
-        record = None
+    record = get_row(session, AppInstall, install_id)
     if record is None or record.user_id != user.id:
         raise NotFound(_("This installed app does not exist."), code="install_not_found")
     return record
