@@ -330,14 +330,11 @@ def _leaderboard(user, locale):
 
 
 def _store_rankings(session, locale):
-    """Return the most installed and liked listed apps, when the app store exists."""
-    try:
-        from portal.models.store import StoreApp
-    except ImportError:
-        return None
+    """Return the most installed and liked listed apps."""
     from sqlalchemy import select
 
     from portal.models import Resource
+    from portal.models.store import StoreApp
     from portal.services.activity import resource_title, resource_url
 
     rows = session.execute(

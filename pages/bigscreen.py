@@ -67,10 +67,8 @@ def _message_page(message: str, color: str = "warning") -> html.Div:
 
 
 def _record_view(session, resource_id: int) -> None:
-    try:
-        from portal.services.activity import record_view
-    except ImportError:  # pragma: no cover - activity arrives with issue 2
-        return
+    from portal.services.activity import record_view
+
     record_view(session, current_user, resource_id)
 
 

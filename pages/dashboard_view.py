@@ -63,19 +63,15 @@ def _error_page(message: str) -> html.Div:
 
 
 def _record_view(session, resource) -> None:
-    try:
-        from portal.services.activity import record_view
-    except ImportError:  # pragma: no cover - activity arrives with issue 2
-        return
+    from portal.services.activity import record_view
+
     record_view(session, current_user, resource)
 
 
 def _favorite(session, resource):
-    try:
-        from components.favorite import favorite_button
-        from portal.services.activity import is_favorite
-    except ImportError:  # pragma: no cover
-        return None
+    from components.favorite import favorite_button
+    from portal.services.activity import is_favorite
+
     return favorite_button(resource.id, is_favorite(session, current_user, resource.id))
 
 

@@ -29,13 +29,11 @@ dash.register_page(
 
 def _star_and_view(metric_id: str):
     """Record the view of the metric's resource and return its favorite star (if it has one)."""
-    try:
-        from components.favorite import favorite_button
-        from portal.db import get_db
-        from portal.models import Resource
-        from portal.services.activity import is_favorite, record_view
-    except ImportError:  # pragma: no cover - activity arrives with issue 2
-        return None
+    from components.favorite import favorite_button
+    from portal.db import get_db
+    from portal.models import Resource
+    from portal.services.activity import is_favorite, record_view
+
     with get_db().session() as s, s.begin():
         resource = s.scalar(
             select(Resource).where(Resource.type == "metric", Resource.key == metric_id)

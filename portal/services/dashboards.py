@@ -316,13 +316,10 @@ def share_dashboard(
     if model is None or not isinstance(subject_id, int) or session.get(model, subject_id) is None:
         raise NotFound(_("Nobody to share with was found."), code="subject_not_found")
     if permission == "view" and subject_type in ("user", "group"):
-        try:
-            from portal.services.sharing import share_resource
-        except ImportError:  # pragma: no cover - the sharing service is optional here
-            share_resource = None
-        if share_resource is not None:
-            ids = {"user_ids" if subject_type == "user" else "group_ids": [subject_id]}
-            share_resource(session, user, resource.id, **ids)
+        from portal.services.sharing import share_resource
+
+        ids = {"user_ids" if subject_type == "user" else "group_ids": [subject_id]}
+        share_resource(session, user, resource.id, **ids)
     grant = session.scalar(
         select(Grant).where(
             Grant.subject_type == subject_type,

@@ -521,10 +521,8 @@ def branch_segment_summary(frame: pd.DataFrame) -> pd.DataFrame:
 # -- saved lists ---------------------------------------------------------------------------------
 def share_groups() -> list[dict]:
     """Return the groups the user may share a list with (their own groups)."""
-    try:
-        from portal.services.groups import my_groups
-    except ImportError:  # pragma: no cover - the groups service is optional
-        return []
+    from portal.services.groups import my_groups
+
     with get_db().session() as s:
         return [{"label": g.name, "value": g.id} for g in my_groups(s, current_user)]
 
@@ -600,11 +598,9 @@ def load_saved_list(key: str | None, name: str) -> dict | None:
 
 def opened(resource_id: int) -> bool:
     """Record that the user opened a resource (recently viewed); return whether it is one of
-    their favorites. Best effort: the page works without the activity service."""
-    try:
-        from portal.services.activity import is_favorite, record_view
-    except ImportError:  # pragma: no cover - the activity service is optional
-        return False
+    their favorites. Best effort: a failure to record is logged and the page still opens."""
+    from portal.services.activity import is_favorite, record_view
+
     try:
         with get_db().session() as s, s.begin():
             record_view(s, current_user, resource_id)
@@ -616,8 +612,6 @@ def opened(resource_id: int) -> bool:
 
 def star(resource_id: int):
     """Return the favorite star of a resource page, recording the view."""
-    try:
-        from components.favorite import favorite_button
-    except ImportError:  # pragma: no cover
-        return None
+    from components.favorite import favorite_button
+
     return favorite_button(resource_id, opened(resource_id))

@@ -125,13 +125,11 @@ def is_admin(user) -> bool:
 
 def _notify(session: Session, user_id: int | None, kind: str, title_zh: str, title_en: str,
             body: str | None = None, link: str | None = None, actor_id: int | None = None):  # fmt: skip
-    """Send a message-center notification if the messages module is there; never fail the caller."""
+    """Send a message-center notification (none when there is nobody to tell)."""
     if user_id is None:
         return None
-    try:
-        from portal.services.messages import notify
-    except ImportError:  # the message center is not installed: nothing to send
-        return None
+    from portal.services.messages import notify
+
     return notify(session, user_id, kind, title_zh, title_en, body, link, actor_id=actor_id)
 
 
@@ -305,12 +303,9 @@ def get_app(session: Session, user, app_id: Any, *, count_view: bool = False) ->
         raise NotFound(_("This app does not exist."), code="app_not_found")
     if count_view:
         _bump(session, app.id, view_count=1)
-        try:
-            from portal.services.activity import record_view
+        from portal.services.activity import record_view
 
-            record_view(session, user, app.resource_id)
-        except ImportError:  # pragma: no cover - the activity service is optional
-            pass
+        record_view(session, user, app.resource_id)
         _refresh(session, app)
     return app
 
