@@ -19,8 +19,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from components.dashboard_charts import period_options as dashboard_period_options
 from components.formatting import format_value
-from datasources.periods import NAMED_PERIODS
 from portal.db import get_db
 from portal.errors import Invalid, PortalError
 from portal.security import current_tables
@@ -81,15 +81,8 @@ def op_options() -> list[dict]:
 
 
 def period_options() -> list[dict]:
-    names = {
-        "this_month": _("This month"),
-        "last_month": _("Last month"),
-        "this_quarter": _("This quarter"),
-        "last_quarter": _("Last quarter"),
-        "ytd": _("Year to date"),
-        "last_12_months": _("Last 12 months"),
-    }
-    return [{"value": p, "label": names.get(p, p)} for p in NAMED_PERIODS]
+    """Return the named periods (the dashboards' choices, without their extras)."""
+    return dashboard_period_options(include_default=False)
 
 
 def dataset_options(loc: str) -> list[dict]:
@@ -487,8 +480,7 @@ def update_metric_dimensions(mode, metrics, dataset, rows, columns):
     """Offer the fields of the chosen source: catalog dimensions or the dataset's fields."""
     loc = locale()
     if mode == "metrics":
-        opts = dimension_options(metrics, loc)
-        flt = dimension_options(metrics, loc)
+        opts = flt = dimension_options(metrics, loc)
     else:
         fields = dataset_fields(dataset, loc)
         opts, flt = layout_options(fields), filter_field_options(fields)

@@ -13,7 +13,7 @@ from dash import dcc, html
 from flask_babel import gettext as _
 
 from components.charts import FONT, PALETTE
-from components.formatting import format_change, format_value, is_english
+from components.formatting import format_change, format_time, format_value, is_english
 from components.grid import widget_grid
 from components.kpi import kpi_body
 from portal.services.dashboards import chart_title
@@ -546,7 +546,7 @@ def dashboard_cards(items: list[dict], locale: str | None) -> list:
                     n_clicks=0,
                 )
             )
-        updated = item["updated_at"].strftime("%Y-%m-%d %H:%M") if item["updated_at"] else ""
+        updated = format_time(item["updated_at"])
         cards.append(
             dbc.Col(
                 dbc.Card(

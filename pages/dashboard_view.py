@@ -6,8 +6,6 @@ ids), so charts load in parallel and one failing chart shows its own error.
 
 from __future__ import annotations
 
-import logging
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -28,11 +26,13 @@ from components.dashboard_charts import (
     share_modal,
     type_labels,
 )
+from components.favorite import favorite_button
 from components.grid import widget_grid
 from portal.db import get_db
 from portal.errors import PortalError
 from portal.security import current_tables
 from portal.services import dashboards as svc
+from portal.services.activity import is_favorite, record_view
 
 dash.register_page(
     __name__,
@@ -40,7 +40,6 @@ dash.register_page(
     title=lambda **_kw: _("Dashboard"),
     name="Dashboard",
 )
-log = logging.getLogger(__name__)
 
 EDIT_TEMPLATE = "/dashboards/<key>/edit"
 VIEW_GRID = "dash-view-grid"
@@ -62,19 +61,6 @@ def _error_page(message: str) -> html.Div:
     )
 
 
-def _record_view(session, resource) -> None:
-    from portal.services.activity import record_view
-
-    record_view(session, current_user, resource)
-
-
-def _favorite(session, resource):
-    from components.favorite import favorite_button
-    from portal.services.activity import is_favorite
-
-    return favorite_button(resource.id, is_favorite(session, current_user, resource.id))
-
-
 def layout(key: str | None = None, **_kwargs):
     """Return the dashboard page in the user's language."""
     if isinstance(key, str) and key.endswith("/edit"):
@@ -92,8 +78,8 @@ def layout(key: str | None = None, **_kwargs):
             description = resource.description or ""
             editable = svc.can_edit(s, current_user, resource)
             manager = svc.can_manage(s, current_user, resource)
-            star = _favorite(s, resource)
-            _record_view(s, resource)
+            star = favorite_button(resource.id, is_favorite(s, current_user, resource.id))
+            record_view(s, current_user, resource)
             spec = svc.load_spec(resource, catalog)
         options = svc.filter_options(service.warehouse, current_tables(), locale)
     except PortalError as exc:
@@ -146,8 +132,7 @@ def layout(key: str | None = None, **_kwargs):
                 n_clicks=0,
             )
         )
-    if star is not None:
-        actions.append(star)
+    actions.append(star)
     body = (
         widget_grid(VIEW_GRID, items, {c["id"]: c["layout"] for c in spec["charts"]}, False)
         if items

@@ -4,7 +4,7 @@ The grid on the pivot page and the exports share these helpers, so a cell shows 
 the same number. The Excel file keeps the pivot's shape: row header columns on the left,
 column headers as merged rows on top, subtotal and total rows bold and shaded, numbers with
 formats ('#,##0.00', '#,##0', '0.00%'). Text that a spreadsheet would run as a formula
-(starting with = + - @, tab or carriage return) gets a leading quote.
+(see `exports.safe_cell`) gets a leading quote.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from portal.services.exports import safe_cell
+
 NUMBER_FORMATS = {
     "currency": "#,##0.00",
     "number": "#,##0.00",
@@ -34,9 +35,8 @@ FIRST_HEADER_ROW = 3  # row 1: title, row 2: notes
 
 
 def safe_text(value) -> str:
-    """Return text a spreadsheet will not evaluate: a leading quote before = + - @ tab CR."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """Return text a spreadsheet will not evaluate (see `exports.safe_cell`)."""
+    return safe_cell("" if value is None else str(value))
 
 
 def value_format(value: dict) -> str:

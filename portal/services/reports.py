@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from datasources.reference import DEPARTMENT_BY_CODE
 from portal.errors import Forbidden, Invalid, NotFound
 from portal.models import Favorite, Grant, Resource, User, View, utcnow
-from portal.services.activity import resource_url
+from portal.services.activity import can_view, resource_title, resource_url
 from portal.services.audit import record_event
 from portal.services.grants import IMPLIED, subject_clause
 from portal.services.search_catalog import DATASETS as DATASET_INFO
@@ -84,12 +84,6 @@ def report_category(resource: Resource) -> str:
                 if owner in CATEGORY_CODES:
                     return owner
     return "other"
-
-
-def _title(resource: Resource, locale: str | None) -> str:
-    if (locale or "").startswith("en"):
-        return resource.title_en or resource.title_zh
-    return resource.title_zh or resource.title_en
 
 
 def can_add(user) -> bool:
@@ -170,7 +164,7 @@ def _entry(resource: Resource, user, locale, owners, views, favorites) -> dict:
         "id": resource.id,
         "type": resource.type,
         "key": resource.key,
-        "title": _title(resource, locale),
+        "title": resource_title(resource, locale),
         "title_zh": resource.title_zh,
         "title_en": resource.title_en,
         "description": resource.description or "",
@@ -417,7 +411,7 @@ def add_external_report(session: Session, user, data, locale: str | None = None)
 def get_report(session: Session, user, report_id, locale: str | None = None) -> dict:
     """Return one report the user may see."""
     resource = _link(session, report_id)
-    if resource not in visible_reports(session, user, (resource.type,)):
+    if not (_open_to_all(resource) or can_view(session, user, resource)):
         raise Forbidden(_("You do not have permission to open this report."), code="forbidden")
     favorites = _favorites(session, user, [resource.id])
     views = _view_counts(session, [resource.id])

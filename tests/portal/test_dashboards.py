@@ -202,6 +202,9 @@ def test_permissions_owner_view_edit_manage(app):
             ("edit", "user"),
         }
     with request_as(app, "bj_cm", **EN) as editor:
+        with get_db().session() as s:
+            listed = {d["key"]: d for d in svc.list_dashboards(s, editor)}
+            assert listed[key]["can_edit"] is True and listed[key]["can_manage"] is False
         with get_db().session() as s, s.begin():
             svc.save_dashboard(s, editor, _catalog(app), key, _spec(KPI))
         with pytest.raises(Forbidden), get_db().session() as s:  # edit is not manage
@@ -248,6 +251,11 @@ def test_sharing_with_a_group_and_publishing(app):
         assert listed[key]["published"] and not listed[key]["can_edit"]
         with pytest.raises(Forbidden):
             svc.set_published(s, other, key, False)
+    with request_as(app, "analyst", **EN) as owner, get_db().session() as s, s.begin():
+        rid = svc.get_dashboard(s, owner, key).id
+        svc.delete_dashboard(s, owner, key)
+    with app.app_context(), get_db().session() as s:  # the group's share went with it
+        assert s.scalar(select(func.count(Grant.id)).where(Grant.resource_id == rid)) == 0
 
 
 # -- chart data ---------------------------------------------------------------------------------
