@@ -95,26 +95,16 @@ def _heatmap(frame: pd.DataFrame, locale: str) -> dict:
     summary = M.branch_segment_summary(_rolled_up(frame))
     if summary.empty:
         return heatmap_figure([], [], [], [])
-    branches = sorted(summary["branch_id"].unique())
-    segments = [s for s in M.SEGMENTS if s in set(summary["segment"])]
-    segments += sorted(set(summary["segment"]) - set(segments))
-    table = summary.set_index(["branch_id", "segment"])
-    values = [
-        [
-            float(table.loc[(b, s), "mean_score"]) if (b, s) in table.index else None
-            for s in segments
-        ]
-        for b in branches
-    ]
-    counts = [
-        [int(table.loc[(b, s), "customers"]) if (b, s) in table.index else 0 for s in segments]
-        for b in branches
-    ]
+    present = set(summary["segment"])
+    segments = [s for s in M.SEGMENTS if s in present] + sorted(present - set(M.SEGMENTS))
+    table = summary.pivot(index="branch_id", columns="segment").sort_index()
+    means = table["mean_score"].reindex(columns=segments).astype(object)
+    counts = table["customers"].reindex(columns=segments).fillna(0).astype(int)
     return heatmap_figure(
-        [M.branch_name(b, locale) for b in branches],
+        [M.branch_name(b, locale) for b in table.index],
         [M.segment_label(s) for s in segments],
-        values,
-        counts,
+        means.where(means.notna(), None).values.tolist(),
+        counts.values.tolist(),
     )
 
 
@@ -150,8 +140,8 @@ def refresh_list(branches, segments, min_score, top, name):
     locale = _locale()
     filters = _filters(branches, segments, min_score, top)
     try:
-        everyone, meta = M.scores(name)
-        frame, _meta = M.customer_list(name, filters, locale)
+        everyone, _meta = M.scores(name)
+        frame = M.filter_list(everyone, filters, locale)
     except PortalError as exc:
         return [], [], {}, {}, [], "", error_alert(exc.message)
     except Exception:  # noqa: BLE001 - keep the page usable

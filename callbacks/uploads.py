@@ -158,7 +158,7 @@ def show_upload(resource_id):
     columns = spec.get("columns", [])
     choices = [{"label": c["name"], "value": c["name"]} for c in columns]
     joinable = [{"label": c["name"], "value": c["name"]} for c in columns if c["type"] == "integer"]
-    result, scored = U.load_mining_result(key)
+    result, scored = U.load_mining_result(key, M.current_tables().scope_key)
     results = render_result(result, scored) if result else None
     return (
         _records(frame.head(PREVIEW_ROWS)),
@@ -297,6 +297,8 @@ def _run_job(app, key: str, frame, target, drop, join_key, tables, locale: str):
                     raise U.UploadError(_("No row matched a warehouse customer you can see."))
             result, scored = U.mine_table(data, target, drop=drop or (), progress=progress)
             result["joined"] = matched
+            result["scope_key"] = tables.scope_key  # the rights the warehouse columns came with
+            result["warehouse_columns"] = [c for c in data.columns if c not in frame.columns]
             U.save_mining_result(key, result, scored)
             return {"key": key, "auc": result["auc"]}
 
@@ -313,7 +315,7 @@ def start_mining(n_clicks, resource_id, target, drop, join_key):
         return None, True, error_alert(_("Choose the target column.")), {"display": "none"}
     try:
         with get_db().session() as s:
-            resource = U.get_upload(s, current_user, resource_id)
+            resource = U.get_upload(s, current_user, resource_id, "edit")
             key = resource.key
         frame = U.load_frame_by_key(key)
         drop = [d for d in (drop or []) if d != target and d in frame.columns]
@@ -342,7 +344,8 @@ def poll_mining(_n, job_id, resource_id):
         return percent, f"{percent}%", message, True, {"display": "none"}, no
     if status["state"] == "done":
         key = (status.get("result") or {}).get("key")
-        result, scored = U.load_mining_result(key) if key else (None, None)
+        scope_key = M.current_tables().scope_key
+        result, scored = U.load_mining_result(key, scope_key) if key else (None, None)
         results = render_result(result, scored) if result else no
         return 100, "100%", _("Done"), True, {"display": "none"}, results
     text = status.get("message") or _("Waiting for the worker…")
@@ -361,7 +364,7 @@ def download_scored(_csv, _xlsx, resource_id):
         with get_db().session() as s:
             resource = U.get_upload(s, current_user, resource_id)
             key, title, rid = resource.key, resource.title_zh, resource.id
-        result, scored = U.load_mining_result(key)
+        _result, scored = U.load_mining_result(key, M.current_tables().scope_key)
         if scored is None:
             raise U.UploadError(_("Run the mining first."))
         with get_db().session() as s, s.begin():

@@ -21,6 +21,7 @@ mining = AppGroup("mining", help="Data mining: evaluate pipelines on files, trai
 SAMPLE_BYTES = 64 * 1024
 SEPARATORS = {"auto": None, "comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 ENCODINGS = ("utf-8-sig", "gb18030")
+DEMO_ORDER = ("retail-churn", "payroll-churn", "potential-value", "transaction-mining")
 
 
 def _reason(code: str) -> str:
@@ -150,11 +151,7 @@ def evaluate_command(csv_path, target, folds, sep, drop, model):
 
 
 @mining.command("train")
-@click.option(
-    "--scenario",
-    type=click.Choice(["retail-churn", "payroll-churn", "potential-value", "transaction-mining"]),
-    required=True,
-)
+@click.option("--scenario", type=click.Choice(DEMO_ORDER), required=True)
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def train_command(scenario, quiet):
     """Train a scenario on the warehouse, save a new model version, print hold-out results."""
@@ -227,9 +224,6 @@ def train_command(scenario, quiet):
             version=meta["version"],
         )
     )
-
-
-DEMO_ORDER = ("retail-churn", "payroll-churn", "potential-value", "transaction-mining")
 
 
 def train_missing_models(warehouse, data_dir, budget_s: float = 40.0, echo=click.echo) -> list:

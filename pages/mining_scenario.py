@@ -11,7 +11,6 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from pages.mining_charts import (
@@ -56,15 +55,16 @@ def _header(name: str, meta: dict | None, saved: dict | None = None) -> html.Div
         )
     else:
         version = _("No model trained yet")
+    allowed = M.can_retrain()
     retrain = job_controls(
         dbc.Button(
             [html.I(className="bi bi-arrow-repeat me-1"), _("Retrain")],
             id="mn-retrain",
             color="primary",
             outline=bool(meta),
-            disabled=not M.can_retrain(),
+            disabled=not allowed,
             title=""
-            if M.can_retrain()
+            if allowed
             else _("Only head-office analysts and leaders may retrain the bank's models."),
         ),
         "mn-progress",
@@ -305,11 +305,9 @@ def layout(scenario=None, list=None, **_kwargs):  # noqa: A002 - the query param
                 dcc.Link(_("Back to data mining"), href="/mining"),
             ]
         )
-    locale = str(get_locale() or "zh_CN")
     meta = M.latest_meta(scenario)
     stores = [
         dcc.Store(id="mn-scenario", data=scenario),
-        dcc.Store(id="mn-locale", data=locale),
         dcc.Store(id="mn-job"),
         dcc.Interval(id="mn-poll", interval=1000, disabled=True),
     ]

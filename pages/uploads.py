@@ -13,6 +13,7 @@ from dash import dcc, html
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from components.formatting import format_time
 from pages.mining_charts import job_controls, page_heading
 from portal.db import get_db
 from portal.services import uploads as U
@@ -29,7 +30,7 @@ def _options(selected_key: str | None = None) -> tuple[list[dict], int | None]:
         {
             "label": f"{r.title_zh} · {(r.spec or {}).get('rows', 0):,} "
             + _("rows")
-            + f" · {str(r.created_at)[:16]}",
+            + f" · {format_time(r.created_at)}",
             "value": r.id,
         }
         for r in resources

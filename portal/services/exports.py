@@ -33,10 +33,6 @@ def safe_cell(value):
     return value
 
 
-def is_dangerous(value) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
-
-
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy with every text cell and column name made safe (numbers unchanged)."""
     out = frame.copy()

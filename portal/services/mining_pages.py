@@ -469,6 +469,12 @@ def clean_filters(filters: dict | None) -> dict:
 def customer_list(name: str, filters: dict | None, locale: str) -> tuple[pd.DataFrame, dict]:
     """Return the filtered customer list (highest scores first) and the model meta."""
     frame, meta = scores(name)
+    return filter_list(frame, filters, locale), meta
+
+
+def filter_list(frame: pd.DataFrame, filters: dict | None, locale: str) -> pd.DataFrame:
+    """Return the scored customers (of `scores`) that pass the list filters, with their
+    branch's name."""
     f = clean_filters(filters)
     if f["branches"]:
         frame = frame[frame["branch_id"].isin(f["branches"])]
@@ -476,7 +482,7 @@ def customer_list(name: str, filters: dict | None, locale: str) -> tuple[pd.Data
         frame = frame[frame["segment"].isin(f["segments"])]
     frame = frame[frame["probability"] >= f["min_score"]].head(min(f["top"], MAX_LIST_ROWS))
     frame = frame.assign(branch=frame["branch_id"].map(lambda b: branch_name(b, locale)))
-    return frame.reset_index(drop=True), meta
+    return frame.reset_index(drop=True)
 
 
 def export_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:

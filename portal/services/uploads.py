@@ -64,10 +64,7 @@ class UploadError(Invalid):
 # -- settings --------------------------------------------------------------------------------------
 def max_upload_bytes() -> int:
     """Return the largest upload accepted, from PORTAL_UPLOAD_MAX_MB (default 20 MB)."""
-    settings = current_app.config["PORTAL_SETTINGS"]
-    value = settings.extra.get("upload_max_mb") or getattr(settings, "upload_max_mb", None)
-    value = value or DEFAULT_MAX_MB
-    return int(float(value) * 1024 * 1024)
+    return int(current_app.config["PORTAL_SETTINGS"].upload_max_mb * 1024 * 1024)
 
 
 def uploads_dir() -> Path:
@@ -407,8 +404,9 @@ def list_uploads(session: Session, user) -> list[Resource]:
     return list(session.scalars(query.order_by(Resource.id.desc())))
 
 
-def get_upload(session: Session, user, resource_id) -> Resource:
-    """Return an upload the user may view; NotFound / Forbidden otherwise."""
+def get_upload(session: Session, user, resource_id, permission: str = "view") -> Resource:
+    """Return an upload the user may view (and holds `permission` on); NotFound / Forbidden
+    otherwise. Mining an upload rewrites its stored result: that needs "edit"."""
     try:
         resource = session.get(Resource, int(resource_id))
     except (TypeError, ValueError):
@@ -417,6 +415,8 @@ def get_upload(session: Session, user, resource_id) -> Resource:
         raise NotFound(_("This upload does not exist."), code="upload_not_found")
     if not has_permission(session, user, resource.id, "view"):
         raise Forbidden(_("You may not open this upload."), code="upload_forbidden")
+    if permission != "view" and not has_permission(session, user, resource.id, permission):
+        raise Forbidden(_("You may not change this upload."), code="upload_forbidden")
     return resource
 
 
@@ -596,8 +596,17 @@ def save_mining_result(key: str, result: dict, scored: pd.DataFrame) -> None:
     _atomic_write(meta_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
-def load_mining_result(key: str) -> tuple[dict | None, pd.DataFrame | None]:
+def load_mining_result(
+    key: str, scope_key: str | None = None
+) -> tuple[dict | None, pd.DataFrame | None]:
+    """Return an upload's last mining run. The scored rows hold the warehouse columns joined
+    under the scope of whoever ran it: for a reader of another scope (`scope_key`, a shared
+    upload) those columns are left out, so nobody sees customers beyond their own rights."""
     meta_path, scored_path = _result_paths(key)
     if not meta_path.exists() or not scored_path.exists():
         return None, None
-    return json.loads(meta_path.read_text(encoding="utf-8")), pd.read_parquet(scored_path)
+    result, scored = json.loads(meta_path.read_text(encoding="utf-8")), pd.read_parquet(scored_path)
+    if scope_key is not None and result.get("scope_key") != scope_key:
+        added = [c for c in result.get("warehouse_columns") or [] if c in scored.columns]
+        scored = scored.drop(columns=added)
+    return result, scored

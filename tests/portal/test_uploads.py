@@ -15,6 +15,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from mining import MiningInputError
 from portal.db import get_db
 from portal.models import Resource
 from portal.services import uploads as U
@@ -202,8 +203,7 @@ def test_upload_callback_stores_a_private_dataset_and_failures_keep_it(app):
             ("empty.csv", b""),
         ]:
             alert, opts, value = receive_upload(_contents(bad), bad_name)
-            assert bad_name in str(alert) and "alert" not in str(type(opts))
-            assert value is dash.no_update
+            assert bad_name in str(alert) and opts is dash.no_update and value is dash.no_update
         assert sorted(p.name for p in path.parent.iterdir()) == before  # nothing half-written
         assert len(pd.read_parquet(path)) == 3 and _upload_count(app) == 1
 
@@ -284,6 +284,27 @@ def test_mine_an_upload_and_download_the_scored_list(app, warehouse_path, monkey
         assert text.splitlines()[0].startswith("probability,")
         assert f"'{INJECTION}" in text and f",{INJECTION}" not in text
         assert len(text.strip().splitlines()) == len(sample) + 1
+        assert "wh_segment" in text.splitlines()[0]  # joined under the leader's own rights
+
+    # A branch manager given view on the upload sees the result without the leader's
+    # warehouse columns, and may not mine it again (that rewrites the stored result).
+    from portal.models import Grant
+
+    with request_as(app, "bj_cm", headers={"Accept-Language": "en"}) as reader:
+        with get_db().session() as s, s.begin():
+            s.add(
+                Grant(
+                    subject_type="user",
+                    subject_id=reader.id,
+                    resource_id=resource_id,
+                    permission="view",
+                )
+            )
+        payload, error = download_scored(1, None, resource_id)
+        header = base64.b64decode(payload["content"]).decode("utf-8-sig").splitlines()[0]
+        assert error is None and "visits" in header and "wh_" not in header
+        job, _stopped, alert, _s = start_mining(1, resource_id, "responded", [], None)
+        assert job is None and "may not change" in str(alert)
 
 
 def test_mining_errors_are_clear(app):
@@ -296,7 +317,7 @@ def test_mining_errors_are_clear(app):
         assert job is None and "target" in str(alert)
         job, stopped, alert, _s = start_mining(1, None, "t", [], None)
         assert job is None and "dataset" in str(alert)
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(MiningInputError) as caught:
             U.mine_table(pd.DataFrame({"a": [1, 2, 3], "b": [2, 3, 4], "t": ["x", "y", "z"]}), "t")
         assert "two values" in str(caught.value)
 
