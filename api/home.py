@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from api.request_helpers import request_locale
+from api.request_helpers import json_body, request_locale
 from portal.auth import client_address
 from portal.db import get_db
 from portal.errors import Invalid
@@ -76,9 +76,7 @@ def list_announcements():
 @bp.post("/announcements")
 def post_announcement():
     """Publish an announcement (system administrators)."""
-    body = _body()
-    if not isinstance(body, dict):
-        raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
+    body = json_body()
     with get_db().session() as s, s.begin():
         item = publish(s, current_user, body, client_address())
         result = {"id": item.id, "title_zh": item.title_zh, "level": item.level}

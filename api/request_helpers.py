@@ -32,6 +32,14 @@ def json_body() -> dict:
     return body
 
 
+def optional_json_body() -> dict:
+    """Return the request's JSON object, {} without a body; 422 `invalid_json` for anything
+    else (a body that is not a JSON object)."""
+    if not request.get_data(cache=True):
+        return {}
+    return json_body()
+
+
 def int_arg(name: str, default, code: str | None = None, message: str | None = None):
     """Return query argument `name` as an int (`default` when missing or empty); 422 with
     `code` (default `bad_<name>`) and `message` when it is not a whole number."""

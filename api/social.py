@@ -10,9 +10,16 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from api.openapi import PAGING_PARAMETERS, json_request_body, query_parameter
-from api.request_helpers import int_arg, json_body, logged_in_user, request_locale
+from api.request_helpers import (
+    int_arg,
+    json_body,
+    logged_in_user,
+    optional_json_body,
+    request_locale,
+)
 from portal.db import get_db
 from portal.errors import Forbidden, Invalid
 from portal.models import Group
@@ -46,7 +53,11 @@ def list_groups():
             total = s.scalar(select(func.count(Group.id)))
             groups = list(
                 s.scalars(
-                    select(Group).order_by(Group.name).limit(per_page).offset((page - 1) * per_page)
+                    select(Group)
+                    .order_by(Group.name)
+                    .limit(per_page)
+                    .offset((page - 1) * per_page)
+                    .options(selectinload(Group.members))
                 )
             )
         else:
@@ -210,8 +221,7 @@ create_post.openapi = {
 @bp.post("/feed/<int:post_id>/like")
 def like_post(post_id: int):
     """Like or unlike a post ({"liked": true|false}; no body toggles)."""
-    body = request.get_json(silent=True)
-    liked = body.get("liked") if isinstance(body, dict) else None
+    liked = optional_json_body().get("liked")
     if liked is not None and not isinstance(liked, bool):
         raise Invalid(_("liked must be true or false."), code="bad_liked")
     with get_db().session() as s, s.begin():

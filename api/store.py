@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
 from api.openapi import PAGING_PARAMETERS, json_request_body
-from api.request_helpers import json_body, logged_in_user, request_locale
+from api.request_helpers import json_body, logged_in_user, optional_json_body, request_locale
 from portal.auth import client_address
 from portal.db import get_db
 from portal.errors import Invalid
@@ -110,8 +110,7 @@ def list_app(app_id: int):
 def unlist_app(app_id: int):
     """Unlist (下架) a listed app, optionally with {"reason"} (admins)."""
     user = logged_in_user()
-    body = request.get_json(silent=True) or {}
-    reason = body.get("reason") if isinstance(body, dict) else None
+    reason = optional_json_body().get("reason")
     with get_db().session() as s, s.begin():
         return _app_reply(s, store.unlist_app(s, user, app_id, reason, client_address()))
 
@@ -120,9 +119,7 @@ def unlist_app(app_id: int):
 def install_app(app_id: int):
     """Install a listed app as "my app", optionally with {"params": {...}}; idempotent."""
     user = logged_in_user()
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        raise Invalid(_("The request body must be a JSON object"), code="invalid_json")
+    body = optional_json_body()
     with get_db().session() as s, s.begin():
         record = store.install(s, user, app_id, body.get("params"), client_address())
         data = store.install_dict(s, record, request_locale())
@@ -307,8 +304,7 @@ def answer_question(id: int):  # noqa: A002 - the route's name
 def vote_answer(id: int):  # noqa: A002 - the route's name
     """Up-vote an answer (idempotent); {"up": false} withdraws the vote."""
     user = logged_in_user()
-    body = request.get_json(silent=True) or {}
-    up = body.get("up", True) if isinstance(body, dict) else True
+    up = optional_json_body().get("up", True)
     if not isinstance(up, bool):
         raise Invalid(_("Say up: true or false."), code="bad_vote")
     with get_db().session() as s, s.begin():

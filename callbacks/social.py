@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash
 import dash_bootstrap_components as dbc
@@ -18,8 +17,9 @@ from dash import ALL, Input, Output, State, dcc, html
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from components.formatting import format_time
 from portal.db import get_db
 from portal.errors import PortalError
 from portal.models import Group, Resource, User
@@ -30,7 +30,6 @@ from portal.services import groups as group_service
 from portal.services import messages as message_service
 from portal.services import sharing as sharing_service
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 PER_PAGE = 15
 FEED_PER_PAGE = 10
 BADGE_INTERVAL_MS = 60_000
@@ -136,13 +135,7 @@ def permission_label(permission: str) -> str:
     }.get(permission, permission)
 
 
-def when(value: str | datetime | None) -> str:
-    """Return a stored UTC time as local (China) time, e.g. 2026-12-03 19:30."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+when = format_time  # stored UTC, shown in the bank's time
 
 
 def error_alert(exc: PortalError) -> dbc.Alert:
@@ -554,14 +547,10 @@ def sync_audience(group_id):
 def shareable_resources() -> list[dict]:
     """Options of the resources the user may share (owned, or managed through a grant)."""
     with get_db().session() as s:
+        managed = access_service.managed_resource_ids(s, current_user)  # owned ones included
         query = (
             select(Resource)
-            .where(
-                or_(
-                    Resource.owner_id == current_user.id,
-                    Resource.id.in_(access_service._managed_resource_ids(s, current_user)),
-                )
-            )
+            .where(Resource.id.in_(managed))
             .order_by(Resource.updated_at.desc())
             .limit(500)
         )

@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from components.formatting import format_time
 from portal.db import get_db
 from portal.errors import PortalError
 from portal.services import questions as qa
@@ -140,9 +141,7 @@ def alert(message: str, color: str = "danger") -> dbc.Alert:
     return dbc.Alert(message, color=color, dismissable=True, className="py-2 mb-2")
 
 
-def when(value: str | None) -> str:
-    """Return an ISO time as 'YYYY-MM-DD HH:MM' (UTC)."""
-    return value[:16].replace("T", " ") if value else ""
+when = format_time  # stored UTC, shown in the bank's time
 
 
 def _clicked() -> bool:

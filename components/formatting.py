@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+# Times are stored in UTC and shown in the bank's time (China Standard Time).
+DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _is_missing(value) -> bool:
@@ -59,3 +64,15 @@ def change_tone(change, higher_is_better: bool) -> str:
     if _is_missing(change) or abs(change) < 1e-12:
         return "flat"
     return "good" if (change > 0) == higher_is_better else "bad"
+
+
+def format_time(value: datetime | str | None) -> str:
+    """Return a stored UTC time (a datetime or ISO text; naive means UTC) as local
+    'YYYY-MM-DD HH:MM', the way every page shows an absolute time."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M")

@@ -227,7 +227,7 @@ def list_requests(
     if scope == "mine":
         where.append(AccessRequest.requester_id == user.id)
     elif not is_security_admin(user):
-        managed = _managed_resource_ids(session, user)
+        managed = managed_resource_ids(session, user)
         where += [
             AccessRequest.resource_id.in_(managed),
             AccessRequest.permission.in_(OWNER_DECIDES),
@@ -251,7 +251,7 @@ def list_requests(
     }
 
 
-def _managed_resource_ids(session: Session, user):
+def managed_resource_ids(session: Session, user):
     """A select of the ids of resources the user owns or holds `manage` on."""
     from portal.services.grants import subject_clause
 

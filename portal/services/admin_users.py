@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.errors import Forbidden, Invalid, NotFound
 from portal.models import Branch, Department, Grant, Group, Role, Share, User
@@ -246,7 +246,11 @@ def list_all_groups(session: Session, actor, page: Any = 1, per_page: Any = 20) 
     page, per_page = check_paging(page, per_page)
     total = session.scalar(select(func.count(Group.id)))
     groups = session.scalars(
-        select(Group).order_by(Group.name).limit(per_page).offset((page - 1) * per_page)
+        select(Group)
+        .order_by(Group.name)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .options(selectinload(Group.members))
     )
     return {
         "items": [group_service.group_dict(session, g, actor, with_members=True) for g in groups],

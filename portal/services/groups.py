@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.errors import Forbidden, Invalid, NotFound
 from portal.models import Group, User, group_members
@@ -187,6 +187,7 @@ def my_groups(session: Session, user) -> list[Group]:
             select(Group)
             .where(or_(Group.id.in_(member_of), Group.owner_id == user.id))
             .order_by(Group.name)
+            .options(selectinload(Group.members))  # group_dict counts them: not a query each
         )
     )
 

@@ -147,10 +147,19 @@ def ask(session: Session, user, data: Any) -> Question:
 
 
 def question_dict(
-    session: Session, question: Question, user, *, detail: bool = False, locale: str | None = None
+    session: Session,
+    question: Question,
+    user,
+    *,
+    detail: bool = False,
+    names: dict[int, dict] | None = None,
 ) -> dict:
-    """Return a question as a JSON-ready dict; `detail` adds its answers, best first."""
-    names = user_names(session, [question.asker_id])
+    """Return a question as a JSON-ready dict; `detail` adds its answers, best first.
+
+    `names` (from `user_names`) saves a query per question when turning many into dicts.
+    """
+    if names is None:
+        names = user_names(session, [question.asker_id])
     data = {
         "id": question.id,
         "resource_id": question.resource_id,
@@ -230,8 +239,9 @@ def list_questions(
         query = query.where(Question.title.like(pattern, escape="/"))
     query = query.order_by(Question.created_at.desc(), Question.id.desc())
     rows, total = paginate(session, query, page, per_page)
+    names = user_names(session, [r.asker_id for r in rows])
     return {
-        "items": [question_dict(session, r, user) for r in rows],
+        "items": [question_dict(session, r, user, names=names) for r in rows],
         "total": total,
         "page": page,
         "per_page": per_page,

@@ -24,6 +24,7 @@ from portal.errors import Forbidden, Invalid, NotFound
 from portal.models import Grant, Group, Resource, User
 from portal.models.social import Post, PostComment, PostLike, Share
 from portal.services import groups as group_service
+from portal.services.activity import resource_title
 from portal.services.audit import record_event
 from portal.services.grants import GRANTING_ROLES, has_permission
 from portal.services.messages import check_paging, notify, notify_many
@@ -382,7 +383,6 @@ def posts_data(session: Session, user, posts: list[Post], locale: str | None = N
             select(Resource).where(Resource.id.in_({p.resource_id for p in posts if p.resource_id}))
         )
     }
-    english = (locale or "zh").startswith("en")
     out = []
     for post in posts:
         resource = resources.get(post.resource_id)
@@ -398,7 +398,7 @@ def posts_data(session: Session, user, posts: list[Post], locale: str | None = N
                 else {
                     "id": resource.id,
                     "type": resource.type,
-                    "title": resource.title_en if english else resource.title_zh,
+                    "title": resource_title(resource, locale),
                     "link": resource_link(resource),
                 },
                 "likes": likes.get(post.id, 0),

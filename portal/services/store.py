@@ -42,6 +42,7 @@ from portal.models.store import (
     AppRating,
     StoreApp,
 )
+from portal.services.activity import can_view, record_view, resource_title, resource_url
 from portal.services.audit import record_event
 
 log = logging.getLogger(__name__)
@@ -270,12 +271,6 @@ def _refresh(session: Session, app: StoreApp) -> StoreApp:
     return app
 
 
-def _title(obj, locale: str | None) -> str:
-    if (locale or "").startswith("en"):
-        return obj.title_en or obj.title_zh
-    return obj.title_zh or obj.title_en
-
-
 def user_names(session: Session, ids) -> dict[int, dict]:
     ids = {i for i in ids if i is not None}
     if not ids:
@@ -303,8 +298,6 @@ def get_app(session: Session, user, app_id: Any, *, count_view: bool = False) ->
         raise NotFound(_("This app does not exist."), code="app_not_found")
     if count_view:
         _bump(session, app.id, view_count=1)
-        from portal.services.activity import record_view
-
         record_view(session, user, app.resource_id)
         _refresh(session, app)
     return app
@@ -316,8 +309,6 @@ def app_link(session: Session, app: StoreApp, params: dict | None = None) -> str
     if not url and app.target_resource_id:
         target = session.get(Resource, app.target_resource_id)
         if target is not None:
-            from portal.services.activity import resource_url
-
             url = resource_url(target)
     url = url or f"/store/{app.id}"
     if params and url.startswith("/"):
@@ -332,15 +323,25 @@ def rating_average(app: StoreApp) -> float | None:
 
 
 def app_dict(
-    session: Session, app: StoreApp, user=None, locale: str | None = None, detail: bool = False
+    session: Session,
+    app: StoreApp,
+    user=None,
+    locale: str | None = None,
+    detail: bool = False,
+    authors: dict[int, dict] | None = None,
 ) -> dict:
-    """Return the app as a JSON-ready dict; `detail` adds the user's own marks and actions."""
+    """Return the app as a JSON-ready dict; `detail` adds the user's own marks and actions.
+
+    `authors` (from `user_names`) saves a query per app when turning many apps into dicts.
+    """
     resource = app.resource
-    author = user_names(session, [app.author_id]).get(app.author_id)
+    if authors is None:
+        authors = user_names(session, [app.author_id])
+    author = authors.get(app.author_id)
     data = {
         "id": app.id,
         "resource_id": app.resource_id,
-        "title": _title(resource, locale),
+        "title": resource_title(resource, locale),
         "title_zh": resource.title_zh,
         "title_en": resource.title_en,
         "description": app.description,
@@ -477,8 +478,12 @@ def browse(
     }[sort]
     query = query.order_by(*order, StoreApp.id.desc())
     apps, total = paginate(session, query, page, per_page)
+    authors = user_names(session, [a.author_id for a in apps])
+    targets = {a.target_resource_id for a in apps if a.target_resource_id}
+    if targets:  # load them into the session at once: app_link's session.get needs no query
+        session.scalars(select(Resource).where(Resource.id.in_(targets))).all()
     return {
-        "items": [app_dict(session, a, user, locale) for a in apps],
+        "items": [app_dict(session, a, user, locale, authors=authors) for a in apps],
         "total": total,
         "page": page,
         "per_page": per_page,
@@ -504,8 +509,6 @@ def facets(session: Session) -> dict:
 
 # -- authoring and the lifecycle -----------------------------------------------------------------
 def _target(session: Session, user, kind: str, data: dict) -> tuple[int | None, str | None]:
-    from portal.services.activity import can_view
-
     target_id = data.get("target_resource_id")
     target_url = _safe_url(data.get("target_url"), field=_("The link"))
     if target_id not in (None, ""):
@@ -1018,7 +1021,7 @@ def delete_comment(
 
 
 # -- installs ("my apps") ----------------------------------------------------------------------
-def _copy_spec(session: Session, app: StoreApp, params: dict, user) -> dict:
+def _copy_spec(session: Session, app: StoreApp, params: dict) -> dict:
     spec: dict = {}
     if app.target_resource_id:
         target = session.get(Resource, app.target_resource_id)
@@ -1070,15 +1073,11 @@ def install(
         )
         if existing is not None:
             return existing
-        copy_resource = session.scalar(
-            select(Resource).where(Resource.type == resource["type"], Resource.key == key)
-        )
-    else:
-        copy_resource = session.scalar(
-            select(Resource).where(Resource.type == resource["type"], Resource.key == key)
-        )
+    copy_resource = session.scalar(
+        select(Resource).where(Resource.type == resource["type"], Resource.key == key)
+    )
     # Through the ORM, so that the search index sees the copy.
-    copy_resource.spec = _copy_spec(session, app, chosen, user)
+    copy_resource.spec = _copy_spec(session, app, chosen)
     record = AppInstall(app_id=app.id, user_id=user.id, resource_id=copy_resource.id,
                         params=chosen, created_at=now, updated_at=now)  # fmt: skip
     session.add(record)
@@ -1155,7 +1154,7 @@ def update_install_params(session: Session, user, install_id: Any, params: Any) 
     merged = {**(record.params or {}), **changes}
     record.params = merged
     record.updated_at = utcnow()
-    record.resource.spec = _copy_spec(session, record.app, merged, user)
+    record.resource.spec = _copy_spec(session, record.app, merged)
     session.flush()
     return record
 
@@ -1166,7 +1165,7 @@ def install_dict(session: Session, record: AppInstall, locale: str | None = None
         "id": record.id,
         "app_id": record.app_id,
         "resource_id": record.resource_id,
-        "title": _title(record.resource, locale),
+        "title": resource_title(record.resource, locale),
         "kind": record.app.kind,
         "params": dict(record.params or {}),
         "link": app_link(session, record.app, record.params or {}),

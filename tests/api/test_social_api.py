@@ -21,6 +21,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services.grants import has_permission
+from tests.component_tree import find_by_class, find_by_id, texts_in
 from tests.conftest import DEMO_PASSWORD
 
 ROUTES = [
@@ -412,16 +413,6 @@ def test_logging_in_still_works_with_the_demo_password(anonymous):
 
 
 # -- pages and callbacks ------------------------------------------------------------------------
-def _texts(component) -> list[str]:
-    """Every string child in a Dash component tree."""
-    if isinstance(component, str):
-        return [component]
-    if isinstance(component, list | tuple):
-        return [t for c in component for t in _texts(c)]
-    children = getattr(component, "children", None)
-    return _texts(children) if children is not None else []
-
-
 class _Ctx:
     """Stands in for dash.ctx outside a real callback request."""
 
@@ -444,20 +435,19 @@ def test_pages_render_and_callbacks_work_for_a_user(app, client_as, monkeypatch)
         "/api/v1/shares", json={"resource_id": rid, "user_ids": [_uid(app, "bj_cm")]}
     )
     with request_as(app, "bj_cm"):
-        dash_app = app.extensions["dash"]
         for path in ("/messages", "/groups", "/account"):
             page = next(p for p in dash.page_registry.values() if p["path"] == path)
             assert page["layout"]() is not None
         monkeypatch.setattr(dash, "ctx", _Ctx())
         body, pages, page, summary = cb.render_messages("all", False, 1, 0)
         assert pages == 1 and page == 1 and "1" in summary
-        assert any("Marketing report" in t or "营销分析报表" in t for t in _texts(body))
+        assert any("Marketing report" in t or "营销分析报表" in t for t in texts_in(body))
         feed, _pages, _page = cb.render_feed(0, None, 1)
-        texts = _texts(feed)
+        texts = texts_in(feed)
         assert "<b>hi</b>" in texts and "<script>x</script>" in texts  # as text, not markup
         text, class_name = cb.refresh_badge(1)
         assert text == "1" and "d-none" not in class_name
-        assert cb.message_bell() is not None and dash_app is not None
+        assert find_by_id(cb.message_bell(), cb.BADGE).children == "1"
         monkeypatch.setattr(dash, "ctx", _Ctx("msg-read-all", 1))
         _stamp, text, class_name = cb.mark_messages_read([], 1)
         assert text == "0" and "d-none" in class_name
@@ -465,6 +455,7 @@ def test_pages_render_and_callbacks_work_for_a_user(app, client_as, monkeypatch)
         cb.like_post([1])
         monkeypatch.setattr(dash, "ctx", _Ctx())
         feed, _pages, _page = cb.render_feed(1, None, 1)
-        assert any("1" in t for t in _texts(feed) if t.strip().isdigit())
+        like = find_by_class(feed, "post-like")
+        assert "liked" in like.className.split() and " 1" in texts_in(like)
         alert, table, name = cb.create_token(1, "script", "30")
         assert "bdp_" in str(alert) and name == ""

@@ -144,7 +144,6 @@ def test_concurrent_votes_are_counted_exactly(db):
 
 
 def test_answer_and_best_notify(db):
-    pytest.importorskip("portal.services.messages")
     from portal.models.social import Message
 
     qid = _ask(db, is_public=False, invite=["owner"])

@@ -34,3 +34,15 @@ def test_format_change_and_tone():
     assert change_tone(5, False) == "bad"
     assert change_tone(-5, False) == "good"
     assert change_tone(0, True) == "flat"
+
+
+def test_times_are_shown_in_the_bank_s_time():
+    from datetime import UTC, datetime
+
+    from components.formatting import format_time
+
+    assert format_time(datetime(2026, 12, 3, 16, 22, tzinfo=UTC)) == "2026-12-04 00:22"
+    assert format_time(datetime(2026, 12, 3, 16, 22)) == "2026-12-04 00:22"  # naive is UTC
+    assert format_time("2026-12-03T16:22:05+00:00") == "2026-12-04 00:22"
+    assert format_time("2026-12-03T16:22:05") == "2026-12-04 00:22"
+    assert format_time(None) == "" and format_time("") == ""
