@@ -35,6 +35,7 @@ from components.carousel import (
     BS_STATUS,
     BS_TEXTS,
     breakdown_figure,
+    dimension_name,
     graph,
     headline_stats,
     metric_url,
@@ -106,8 +107,6 @@ def screen_slide(data: dict, locale: str, index: int, active: bool) -> html.Div:
         bars = breakdown_figure(
             data["breakdown"], data["breakdown_dim"], locale, "dark", limit=10, font_size=17
         )
-    from components.carousel import dimension_name
-
     figures = html.Div(
         [
             html.Div(

@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from components.grid import from_grid_layout
 from components.home_grid import HOME_IDS as IDS
-from components.home_grid import home_grid
+from components.home_grid import add_widget_options, home_grid
 from components.home_widgets import (
     TILES_MANAGE,
     WIDGET_BODY,
@@ -113,16 +113,7 @@ def change_widgets(add_clicks, reset_clicks, remove_clicks, choice):
                 raise dash.exceptions.PreventUpdate
     except PortalError as exc:
         return dash.no_update, dash.no_update, exc.message
-    meta_options = _add_options(layout)
-    return layout, meta_options, message
-
-
-def _add_options(layout: dict) -> list[dict]:
-    from components.home_widgets import widget_meta
-
-    meta = widget_meta()
-    present = {w["id"] for w in layout["widgets"]}
-    return [{"label": meta[w][1], "value": w} for w in layouts.WIDGETS if w not in present]
+    return layout, add_widget_options(layout), message
 
 
 def save_role_default(n_clicks, role_code):
@@ -152,7 +143,7 @@ def open_tiles(n_clicks):
 
 
 def save_tiles(n_clicks, shown, options):
-    """Save the tile order (the dialog's order) and hide the tiles left out."""
+    """Save the tile order (the dialog's order), hide the tiles left out, redraw the tiles."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     every = [o["value"] for o in options or []]
@@ -162,12 +153,7 @@ def save_tiles(n_clicks, shown, options):
             save_preferences(s, current_user, shown, [k for k in every if k not in shown])
     except PortalError as exc:
         return True, dbc.Alert(exc.message, color="danger", className="py-2 small"), dash.no_update
-    return False, None, {"widget": "quick_entry", "at": n_clicks}
-
-
-def refresh_tiles(_signal):
-    """Re-draw the quick entry after its tiles were arranged."""
-    return load_widget({"widget": "quick_entry"})
+    return False, None, load_widget({"widget": "quick_entry"})
 
 
 def register(app: dash.Dash) -> None:
@@ -227,10 +213,4 @@ def register(app: dash.Dash) -> None:
         State(IDS["tiles_order"], "value"),
         State(IDS["tiles_order"], "options"),
         prevent_initial_call=True,
-    )(_save_and_refresh)
-
-
-def _save_and_refresh(n_clicks, shown, options):
-    is_open, feedback, signal = save_tiles(n_clicks, shown, options)
-    body = refresh_tiles(signal) if signal is not dash.no_update else dash.no_update
-    return is_open, feedback, body
+    )(save_tiles)

@@ -24,6 +24,7 @@ from components.search_results import (
 from portal.db import get_db
 from portal.errors import PortalError
 from portal.models import Department, Resource, User
+from portal.services.access_requests import request_access as ask
 from portal.services.activity import favorite_ids, resource_url
 from portal.services.search import search
 
@@ -130,8 +131,6 @@ def run_search(q, types, domain, owner, page, new_query: bool = False):
 def request_access(n_clicks, button_id):
     """Ask the resource's owner (or the security administrator) for view access."""
     resource_id = clicked_resource(n_clicks, button_id)
-    from portal.services.access_requests import request_access as ask
-
     try:
         with get_db().session() as s, s.begin():
             ask(s, current_user, resource_id, "view", "")

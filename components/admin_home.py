@@ -33,6 +33,11 @@ ADMIN_IDS = {
 WITHDRAW = "admin-ann-withdraw"
 
 
+def level_labels() -> dict[str, str]:
+    """Return {announcement level: its name} in the user's language, least urgent first."""
+    return {"info": _("Notice"), "important": _("Important"), "urgent": _("Urgent")}
+
+
 def _english() -> bool:
     return str(get_locale() or "").startswith("en")
 
@@ -86,14 +91,21 @@ def row_to_fields(row: dict) -> dict:
     }
 
 
-def audience_options() -> tuple[list, list, list]:
-    """Return dropdown options for roles, groups and branches, in the user's language."""
+def role_options() -> list[dict]:
+    """Return dropdown options for the roles, in the user's language."""
     english = _english()
     with get_db().session() as s:
-        roles = [
+        return [
             {"label": en if english else zh, "value": code}
             for code, zh, en in s.execute(select(Role.code, Role.name_zh, Role.name_en))
         ]
+
+
+def audience_options() -> tuple[list, list, list]:
+    """Return dropdown options for roles, groups and branches, in the user's language."""
+    english = _english()
+    roles = role_options()
+    with get_db().session() as s:
         groups = [{"label": n, "value": n} for n in s.scalars(select(Group.name))]
         branches = [
             {"label": f"{en if english else zh} ({code})", "value": code}
@@ -112,6 +124,7 @@ def announcement_list() -> html.Div:
 
     now = utcnow()
     english = _english()
+    labels = level_labels()
     with get_db().session() as s:
         items = s.scalars(
             select(Announcement)
@@ -130,7 +143,10 @@ def announcement_list() -> html.Div:
                                 (a.title_en if english else a.title_zh) or a.title_zh,
                                 className="fw-semibold me-2",
                             ),
-                            html.Span(a.level, className="badge bg-light text-primary me-2"),
+                            html.Span(
+                                labels.get(a.level, a.level),
+                                className="badge bg-light text-primary me-2",
+                            ),
                             html.Span(
                                 a.ends_at.date().isoformat() if a.ends_at else "—",
                                 className="small text-muted",

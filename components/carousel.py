@@ -13,12 +13,16 @@ plain results, used by the carousel, the big screen and the metric detail page.
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from flask import current_app
 from flask_babel import gettext as _
 
 from components.charts import FONT, PALETTE, sparkline
 from components.formatting import change_tone, format_change, format_value, is_english
+from portal.db import get_db
+from portal.services.slides import allowed_metric_ids, user_slides
 
 # Component id types (pattern-matching ids carry the carousel's id).
 ROOT = "carousel-root"
@@ -408,8 +412,6 @@ def graph(figure: dict, class_name: str, graph_id=None, height: str | None = Non
 
 
 def dimension_name(dim: str | None, locale: str | None) -> str:
-    from flask import current_app
-
     if not dim:
         return ""
     found = current_app.extensions["metric_catalog"].dimensions.get(dim)
@@ -521,8 +523,6 @@ def choose_dialog(carousel_id: str, options: list[dict], chosen: list[str]) -> d
 
 
 def metric_options(locale: str | None, metric_ids: list[str]) -> list[dict]:
-    from flask import current_app
-
     catalog = current_app.extensions["metric_catalog"]
     return [{"label": catalog.metric(m).name.get(locale), "value": m} for m in metric_ids]
 
@@ -563,9 +563,6 @@ def carousel_widget(user, locale: str | None, carousel_id: str = HOME_CAROUSEL) 
 
     The lead's home grid places it; everything it needs is loaded here (one store session).
     """
-    from portal.db import get_db
-    from portal.services.slides import allowed_metric_ids, user_slides
-
     with get_db().session() as s:
         shown = user_slides(s, user, locale)
         allowed = allowed_metric_ids(user)
@@ -611,7 +608,6 @@ def _detail_rows(result: dict, dim: str, locale: str | None, focus: str | None) 
 
 def detail_table(result: dict, dim: str, locale: str | None, focus: str | None = None):
     """Return the breakdown as a sortable grid (numbers sort as numbers, show as 万/亿)."""
-    import dash_ag_grid as dag
 
     def shown(field: str) -> dict:
         return {"function": f"params.data.{field}"}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from components.grid import widget_grid
-from components.home_widgets import widget_frame
+from components.home_widgets import widget_frame, widget_meta
+from portal.services.home_layout import WIDGETS
 
 HOME_IDS = {
     "layout": "home-layout",
@@ -32,3 +33,10 @@ def home_grid(layout: dict, editing: bool):
     boxes = {w["id"]: {k: w[k] for k in ("x", "y", "w", "h")} for w in layout["widgets"]}
     grid_id = HOME_IDS["grid_edit"] if editing else HOME_IDS["grid_view"]
     return widget_grid(grid_id, items, boxes, editable=editing, class_name="home-grid")
+
+
+def add_widget_options(layout: dict) -> list[dict]:
+    """Return the "add a widget" choices: the widgets not on the layout yet."""
+    meta = widget_meta()
+    present = {w["id"] for w in layout["widgets"]}
+    return [{"label": meta[w][1], "value": w} for w in WIDGETS if w not in present]

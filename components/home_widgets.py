@@ -12,11 +12,29 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from components.admin_home import level_labels
+from components.carousel import carousel_widget
 from components.charts import sparkline
 from components.kpi import kpi_card
 from components.search_results import TYPE_ICONS, type_label
 from portal.db import get_db
+from portal.models import Resource
+from portal.models.store import StoreApp
+from portal.services.activity import (
+    can_view,
+    favorites,
+    leaderboard,
+    my_activity,
+    recently_viewed,
+    resource_title,
+    resource_url,
+)
+from portal.services.announcements import current_for
+from portal.services.messages import list_messages, message_dict
+from portal.services.reports import category_name, common_reports
+from portal.services.tiles import visible_tiles
 
 WIDGET_BODY = "home-widget-body"
 WIDGET_REMOVE = "home-widget-remove"
@@ -171,14 +189,10 @@ def _kpis(user, locale):
 
 
 def _carousel(user, locale):
-    from components.carousel import carousel_widget
-
     return carousel_widget(user, locale)
 
 
 def _quick_entry(user, locale):
-    from portal.services.tiles import visible_tiles
-
     with get_db().session() as s:
         tiles = visible_tiles(s, user, locale)
     if not tiles:
@@ -208,8 +222,6 @@ def _quick_entry(user, locale):
 
 
 def _common_reports(user, locale):
-    from portal.services.reports import category_name, common_reports
-
     with get_db().session() as s:
         reports = common_reports(s, user, limit=8, locale=locale)
     if not reports:
@@ -223,8 +235,6 @@ def _common_reports(user, locale):
 
 
 def _recent(user, locale):
-    from portal.services.activity import recently_viewed
-
     with get_db().session() as s:
         items = recently_viewed(s, user, locale, limit=8)
     if not items:
@@ -233,8 +243,6 @@ def _recent(user, locale):
 
 
 def _favorites(user, locale):
-    from portal.services.activity import favorites
-
     with get_db().session() as s:
         items = favorites(s, user, locale, limit=8)
     if not items:
@@ -243,8 +251,6 @@ def _favorites(user, locale):
 
 
 def _activity(user, locale):
-    from portal.services.activity import my_activity
-
     with get_db().session() as s:
         stats = my_activity(s, user, days=30)
     numbers = [
@@ -275,12 +281,13 @@ def _activity(user, locale):
 
 
 def _leaderboard(user, locale):
-    from portal.services.activity import can_view, leaderboard
-
     with get_db().session() as s:
+        seen: dict[int, bool] = {}
 
-        def visible(resource):
-            return can_view(s, user, resource)
+        def visible(resource):  # one permission check per resource for both periods
+            if resource.id not in seen:
+                seen[resource.id] = can_view(s, user, resource)
+            return seen[resource.id]
 
         boards = {
             days: leaderboard(
@@ -331,12 +338,6 @@ def _leaderboard(user, locale):
 
 def _store_rankings(session, locale):
     """Return the most installed and liked listed apps."""
-    from sqlalchemy import select
-
-    from portal.models import Resource
-    from portal.models.store import StoreApp
-    from portal.services.activity import resource_title, resource_url
-
     rows = session.execute(
         select(StoreApp, Resource)
         .join(Resource, Resource.id == StoreApp.resource_id)
@@ -364,8 +365,6 @@ def _store_rankings(session, locale):
 
 
 def _reminders(user, locale):
-    from portal.services.messages import list_messages, message_dict
-
     with get_db().session() as s:
         unread = list_messages(s, user, unread_only=True, per_page=8)
         items = [message_dict(m, locale) for m in unread["items"]]
@@ -406,14 +405,12 @@ def _reminders(user, locale):
 
 
 def _announcements(user, locale):
-    from portal.services.announcements import current_for
-
     with get_db().session() as s:
         items = current_for(s, user, locale)
     if not items:
         return _empty(_("No announcements."))
     colors = {"urgent": "danger", "important": "warning", "info": "info"}
-    labels = {"urgent": _("Urgent"), "important": _("Important"), "info": _("Notice")}
+    labels = level_labels()
     return html.Div(
         [
             html.Div(

@@ -183,8 +183,7 @@ def search_box() -> html.Form:
 def navbar_extras() -> list:
     """Items between the links and the language switch: the search box, the message badge."""
     extras = [search_box()]
-    # -- the search box (issue 4) and the message badge (issue 7) are appended here --
-    from callbacks.social import message_bell  # issue 7: the bell with the unread count
+    from callbacks.social import message_bell  # the bell with the unread count
 
     extras.append(message_bell())
     return extras

@@ -14,7 +14,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from components.admin_home import ADMIN_IDS as IDS
-from components.admin_home import announcement_list, audience_options, tile_rows
+from components.admin_home import (
+    announcement_list,
+    audience_options,
+    level_labels,
+    tile_rows,
+)
 
 dash.register_page(
     __name__, path="/admin/home", title=lambda **_kw: _("Home page administration"), name="Admin"
@@ -119,9 +124,8 @@ def layout(**_kwargs):
                                                 id=IDS["a_level"],
                                                 value="info",
                                                 options=[
-                                                    {"label": _("Notice"), "value": "info"},
-                                                    {"label": _("Important"), "value": "important"},
-                                                    {"label": _("Urgent"), "value": "urgent"},
+                                                    {"label": label, "value": level}
+                                                    for level, label in level_labels().items()
                                                 ],
                                             ),
                                         ],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -36,6 +37,7 @@ from components.carousel import (
 )
 from portal.db import get_db
 from portal.errors import PortalError
+from portal.services.activity import record_view
 from portal.services.slides import get_set, list_sets
 
 dash.register_page(
@@ -66,18 +68,10 @@ def _message_page(message: str, color: str = "warning") -> html.Div:
     )
 
 
-def _record_view(session, resource_id: int) -> None:
-    from portal.services.activity import record_view
-
-    record_view(session, current_user, resource_id)
-
-
 def set_list(locale: str) -> html.Div:
     """Return the list of sets the user may open (the index page, /bigscreen)."""
     with get_db().session() as s:
         sets = list_sets(s, current_user, locale)
-    from flask import current_app
-
     catalog = current_app.extensions["metric_catalog"]
     cards = [
         dbc.Col(
@@ -149,8 +143,6 @@ def set_list(locale: str) -> html.Div:
 
 def placeholder_slides(slides: list[dict], locale: str) -> list:
     """Return the stage's first content: one empty slide per metric, named."""
-    from flask import current_app
-
     catalog = current_app.extensions["metric_catalog"]
     return [
         html.Div(
@@ -177,7 +169,7 @@ def layout(set_key: str | None = None, **_kwargs):
     try:
         with get_db().session() as s, s.begin():
             found = get_set(s, current_user, set_key, locale)
-            _record_view(s, found["id"])
+            record_view(s, current_user, found["id"])
     except PortalError as exc:
         return _message_page(exc.message)
     if not found["slides"]:

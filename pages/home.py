@@ -11,11 +11,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from components.admin_home import role_options
 from components.home_grid import HOME_IDS as IDS
-from components.home_grid import home_grid
-from components.home_widgets import widget_meta
+from components.home_grid import add_widget_options, home_grid
 from portal.db import get_db
-from portal.services.home_layout import WIDGETS, load_layout
+from portal.services.home_layout import load_layout
 
 dash.register_page(__name__, path="/", title=lambda **_kw: _("Bank Data Portal"), name="Home")
 
@@ -30,16 +30,12 @@ def _greeting(now: datetime) -> str:
 
 def _edit_bar(layout: dict) -> html.Div:
     """The tools shown while customising: add a widget, restore the default, role defaults."""
-    meta = widget_meta()
-    present = {w["id"] for w in layout["widgets"]}
     tools = [
         dbc.InputGroup(
             [
                 dbc.Select(
                     id=IDS["add_choice"],
-                    options=[
-                        {"label": meta[w][1], "value": w} for w in WIDGETS if w not in present
-                    ],
+                    options=add_widget_options(layout),
                     placeholder=_("Add a widget…"),
                 ),
                 dbc.Button(
@@ -61,22 +57,12 @@ def _edit_bar(layout: dict) -> html.Div:
         ),
     ]
     if current_user.has_role("admin"):
-        from sqlalchemy import select
-
-        from portal.models import Role
-
-        with get_db().session() as s:
-            roles = s.execute(select(Role.code, Role.name_zh, Role.name_en)).all()
-        english = str(get_locale() or "").startswith("en")
         tools.append(
             dbc.InputGroup(
                 [
                     dbc.Select(
                         id=IDS["role_choice"],
-                        options=[
-                            {"label": en if english else zh, "value": code}
-                            for code, zh, en in roles
-                        ],
+                        options=role_options(),
                         placeholder=_("Role…"),
                     ),
                     dbc.Button(

@@ -18,6 +18,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from components.carousel import DETAIL_BODY, DETAIL_BY, DETAIL_FOCUS, DETAIL_METRIC
+from components.favorite import favorite_button
+from portal.db import get_db
+from portal.models import Resource
+from portal.services.activity import is_favorite, record_view
 
 dash.register_page(
     __name__,
@@ -29,11 +33,6 @@ dash.register_page(
 
 def _star_and_view(metric_id: str):
     """Record the view of the metric's resource and return its favorite star (if it has one)."""
-    from components.favorite import favorite_button
-    from portal.db import get_db
-    from portal.models import Resource
-    from portal.services.activity import is_favorite, record_view
-
     with get_db().session() as s, s.begin():
         resource = s.scalar(
             select(Resource).where(Resource.type == "metric", Resource.key == metric_id)

@@ -123,10 +123,16 @@ def _as_int(value) -> int | None:
 
 
 def clean_layout(value) -> tuple[dict, list[str]]:
-    """Return the layout with unusable parts repaired, and what was repaired.
+    """Return the layout with unusable parts repaired, and what was repaired (translated).
 
     Raises Invalid when the document itself cannot be read (not a layout, wrong version).
     """
+    layout, errors, resized = _clean(value)
+    return layout, errors + resized
+
+
+def _clean(value) -> tuple[dict, list[str], list[str]]:
+    """Return (layout, errors: widgets dropped or misplaced, resized: boxes clamped to fit)."""
     if not isinstance(value, dict) or not isinstance(value.get("widgets"), list):
         raise Invalid(_("The layout is not a valid document."), code="bad_layout")
     if value.get("version") != VERSION:
@@ -134,39 +140,38 @@ def clean_layout(value) -> tuple[dict, list[str]]:
             _("Unsupported layout version: %(version)s", version=str(value.get("version"))[:10]),
             code="bad_layout_version",
         )
-    problems, widgets, seen = [], [], set()
+    errors, resized, widgets, seen = [], [], [], set()
     for entry in value["widgets"]:
         widget_id = entry.get("id") if isinstance(entry, dict) else None
         if widget_id not in WIDGETS:
-            problems.append(f"unknown widget {str(widget_id)[:40]!r}")
+            errors.append(_("Unknown widget: %(id)s", id=str(widget_id)[:40]))
             continue
         if widget_id in seen:
-            problems.append(f"duplicate widget {widget_id!r}")
+            errors.append(_("Duplicate widget: %(id)s", id=widget_id))
             continue
         kind = WIDGETS[widget_id]
         box = {k: _as_int(entry.get(k)) for k in ("x", "y", "w", "h")}
         if any(v is None for v in box.values()):
-            problems.append(f"widget {widget_id!r} has no valid position")
+            errors.append(_("Widget %(id)s has no valid position", id=widget_id))
             box = {"x": 0, "y": 10_000, "w": kind.w, "h": kind.h}
         w = min(max(box["w"], kind.min_w), COLUMNS)
         x = min(max(box["x"], 0), COLUMNS - w)
         h = min(max(box["h"], kind.min_h), MAX_HEIGHT)
         clean = {"id": widget_id, "x": x, "y": max(box["y"], 0), "w": w, "h": h}
         if clean != {"id": widget_id, **box}:
-            problems.append(f"widget {widget_id!r} resized to fit")
+            resized.append(_("Widget %(id)s was resized to fit", id=widget_id))
         widgets.append(clean)
         seen.add(widget_id)
     widgets.sort(key=lambda b: (b["y"], b["x"]))
-    return {"version": VERSION, "widgets": widgets}, problems
+    return {"version": VERSION, "widgets": widgets}, errors, resized
 
 
 def check_layout(value) -> dict:
-    """Validate a layout a user or administrator saves: anything to repair is refused."""
-    layout, problems = clean_layout(value)
-    unknown = [p for p in problems if not p.endswith("resized to fit")]
-    if unknown:
+    """Validate a layout a user or administrator saves: anything but a resize is refused."""
+    layout, errors, _resized = _clean(value)
+    if errors:
         raise Invalid(
-            _("The layout has errors: %(problems)s", problems="; ".join(unknown)[:300]),
+            _("The layout has errors: %(problems)s", problems="; ".join(errors)[:300]),
             code="bad_layout",
         )
     return layout

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from portal.errors import Forbidden, Invalid, NotFound
 from portal.models import Resource, Role, UserSetting
 from portal.services.audit import record_event
-from portal.services.tiles import Audience
+from portal.services.tiles import VISIBILITY_AXES, Audience
 
 SCREEN = "screen"
 SETTING_KEY = "carousel"
@@ -41,7 +41,7 @@ INTERVAL_RANGE = (3, 120)  # seconds a slide stays
 REFRESH_RANGE = (30, 3600)  # seconds between data refreshes
 DEFAULT_INTERVAL_S = 8
 DEFAULT_REFRESH_S = 300
-AUDIENCE_AXES = ("roles", "groups", "branches")
+AUDIENCE_AXES = VISIBILITY_AXES  # the quick-entry tiles' rule: roles, groups, branches
 # What a user sees when no set is meant for them (and no set is visible at all).
 FALLBACK_SLIDES = ("deposit_balance", "loan_balance", "npl_ratio", "customer_count")
 

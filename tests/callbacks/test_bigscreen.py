@@ -13,7 +13,8 @@ from datasources.relations import FullAccess
 from portal.db import get_db
 from portal.errors import Unavailable
 from portal.services.slides import seed_screen_demo
-from tests.callbacks.test_carousel import by_class, texts, walk
+from tests.callbacks.test_carousel import walk
+from tests.component_tree import find_all_by_class, texts_in
 from tests.conftest import request_as
 
 
@@ -41,7 +42,7 @@ def test_the_screen_frame_has_no_chrome_a_clock_and_the_sets_timing(seeded):
     with request_as(seeded, "leader", headers={"Accept-Language": "zh-CN"}):
         page = _page(seeded, "pages.bigscreen")(set_key="executive")
     assert "bigscreen" in page.className.split()  # assets/bigscreen.css hides the navbar
-    assert by_class(page, "bigscreen-title")[0].children == "经营驾驶舱"
+    assert find_all_by_class(page, "bigscreen-title")[0].children == "经营驾驶舱"
     slides = [
         c
         for c in walk(page)
@@ -62,11 +63,11 @@ def test_a_set_outside_the_users_audience_is_refused(seeded):
         missing = _page(seeded, "pages.bigscreen")(set_key="nope")
         index = _page(seeded, "pages.bigscreen_index")()
         stage, stamp, note = B.load_screen(1, "executive", None)
-    assert "not shared with you" in " ".join(texts(refused))
-    assert "There is no slide set nope." in " ".join(texts(missing))
+    assert "not shared with you" in " ".join(texts_in(refused))
+    assert "There is no slide set nope." in " ".join(texts_in(missing))
     links = [c.href for c in walk(index) if getattr(c, "href", "").startswith("/bigscreen/")]
     assert links == ["/bigscreen/retail"]
-    assert stage == [] and stamp is dash.no_update and "not shared" in " ".join(texts(note))
+    assert stage == [] and stamp is dash.no_update and "not shared" in " ".join(texts_in(note))
 
 
 def test_a_refresh_recomputes_every_slide_in_the_viewers_scope(seeded):
@@ -78,15 +79,15 @@ def test_a_refresh_recomputes_every_slide_in_the_viewers_scope(seeded):
     assert sorted(slides) == list(range(6)) and note is None
     assert stamp["at"] and stamp["refresh_s"] == 300 and stamp["failed"] == 0
     first = slides[0]
-    assert by_class(first, "bs-value")[0].children == format_value(
+    assert find_all_by_class(first, "bs-value")[0].children == format_value(
         bank["rows"][0]["value"], "count", "en"
     )
     assert [s.className.endswith("active") for s in slides.values()].count(True) == 1
-    assert by_class(first, "bs-details")  # what a phone lists instead of the charts
+    assert find_all_by_class(first, "bs-details")  # what a phone lists instead of the charts
     with request_as(seeded, "bj_cm", headers={"Accept-Language": "en"}):
         patch, _stamp, _note = B.load_screen(0, "retail", None)
-    mine = by_class(_assigned(patch)[0], "bs-value")[0].children
-    assert mine != by_class(first, "bs-value")[0].children
+    mine = find_all_by_class(_assigned(patch)[0], "bs-value")[0].children
+    assert mine != find_all_by_class(first, "bs-value")[0].children
 
 
 def test_when_the_warehouse_is_down_the_screen_keeps_its_last_figures(seeded, monkeypatch):
@@ -98,11 +99,11 @@ def test_when_the_warehouse_is_down_the_screen_keeps_its_last_figures(seeded, mo
     with request_as(seeded, "leader", headers={"Accept-Language": "zh-CN"}):
         stage, stamp, note = B.load_screen(3, "risk", last)
         assert stage is dash.no_update and stamp is dash.no_update  # last figures and time kept
-        assert "数据未能刷新" in " ".join(texts(note))
+        assert "数据未能刷新" in " ".join(texts_in(note))
         # On the very first load there is nothing to keep: each slide says why it is empty.
         patch, stamp, _note = B.load_screen(0, "risk", {"at": None})
     assert stamp is dash.no_update
-    assert all(by_class(s, "bs-slide-error") for s in _assigned(patch).values())
+    assert all(find_all_by_class(s, "bs-slide-error") for s in _assigned(patch).values())
 
 
 def test_one_failing_slide_keeps_its_figures_and_the_rest_refresh(seeded, monkeypatch):
@@ -118,7 +119,7 @@ def test_one_failing_slide_keeps_its_figures_and_the_rest_refresh(seeded, monkey
     with request_as(seeded, "leader", headers={"Accept-Language": "en"}):
         patch, stamp, note = B.load_screen(4, "risk", last)
     assert sorted(_assigned(patch)) == [0, 2, 3]  # slide 1 (npl_balance) untouched
-    assert stamp["failed"] == 1 and "Figures not refreshed: 1" in " ".join(texts(note))
+    assert stamp["failed"] == 1 and "Figures not refreshed: 1" in " ".join(texts_in(note))
 
 
 def test_every_display_of_a_set_shows_the_same_slide():

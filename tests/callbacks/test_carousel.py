@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 import pytest
 from dash import dcc, html
+from dash.development.base_component import Component
 from sqlalchemy import select
 
 from callbacks.carousel import load_detail, load_slide, save_choice
@@ -21,6 +22,7 @@ from datasources.relations import FullAccess
 from portal.db import get_db
 from portal.models import UserSetting
 from portal.services.slides import seed_screen_demo
+from tests.component_tree import find_all, find_all_by_class, texts_in
 from tests.conftest import request_as
 
 
@@ -31,33 +33,9 @@ def seeded(app):
     return app
 
 
-def walk(component):
-    """Yield every component of a tree."""
-    if isinstance(component, list | tuple):
-        for c in component:
-            yield from walk(c)
-        return
-    if component is None or isinstance(component, str | int | float):
-        return
-    yield component
-    children = getattr(component, "children", None)
-    if children is not None:
-        yield from walk(children)
-
-
-def by_class(tree, name: str) -> list:
-    return [c for c in walk(tree) if name in (getattr(c, "className", "") or "").split()]
-
-
-def texts(tree) -> list[str]:
-    out = []
-    for c in walk(tree):
-        children = getattr(c, "children", None)
-        if isinstance(children, str | int | float):
-            out.append(str(children))
-        elif isinstance(children, list):
-            out += [str(x) for x in children if isinstance(x, str | int | float)]
-    return out
+def walk(tree) -> list:
+    """Return every component of a tree (strings and numbers left out)."""
+    return find_all(tree, lambda c: isinstance(c, Component))
 
 
 class _Ctx:
@@ -81,8 +59,8 @@ def test_the_widget_shows_the_audience_default_set(seeded):
     bodies = [c.id for c in walk(widget) if isinstance(getattr(c, "id", None), dict)]
     slides = [b for b in bodies if b["type"] == SLIDE_BODY]
     assert [b["metric"] for b in slides][:3] == ["deposit_balance", "loan_balance", "npl_ratio"]
-    assert len(by_class(widget, "carousel-dot")) == len(slides) == 7
-    assert by_class(widget, "carousel-slide")[0].className.endswith("active")
+    assert len(find_all_by_class(widget, "carousel-dot")) == len(slides) == 7
+    assert find_all_by_class(widget, "carousel-slide")[0].className.endswith("active")
     links = [c for c in walk(widget) if getattr(c, "href", None) == "/bigscreen/executive"]
     assert links, "the widget links to its set's big screen"
     checklist = next(
@@ -101,7 +79,7 @@ def test_a_slide_shows_the_service_figures_and_the_branch_breakdown(seeded):
     expected = service.query(FullAccess(service.warehouse), "deposit_balance", locale="en")
     with request_as(seeded, "leader", headers={"Accept-Language": "en"}):
         body = load_slide(_body_id("deposit_balance"))
-    value = by_class(body, "slide-value")[0]
+    value = find_all_by_class(body, "slide-value")[0]
     assert value.children == format_value(expected["rows"][0]["value"], "currency", "en")
     graphs = [c for c in walk(body) if isinstance(c, dcc.Graph)]
     bars = next(g for g in graphs if g.figure["data"][0]["type"] == "bar")
@@ -112,17 +90,17 @@ def test_a_slide_shows_the_service_figures_and_the_branch_breakdown(seeded):
     spark = next(g for g in graphs if g.figure["data"][0]["type"] == "scatter")
     assert len(spark.figure["data"][0]["x"]) == 12
     assert spark.figure["layout"]["xaxis"].get("visible", True)  # the months are labelled
-    assert any(t == "12-month high" for t in texts(body))
-    link = by_class(body, "slide-value-link")[0]
+    assert any(t == "12-month high" for t in texts_in(body))
+    link = find_all_by_class(body, "slide-value-link")[0]
     assert link.href == "/metrics/deposit_balance?by=branch"
 
 
 def test_a_branch_user_sees_their_own_figures(seeded):
     with request_as(seeded, "leader", headers={"Accept-Language": "en"}):
-        bank = by_class(load_slide(_body_id("loan_balance")), "slide-value")[0].children
+        bank = find_all_by_class(load_slide(_body_id("loan_balance")), "slide-value")[0].children
     with request_as(seeded, "bj_cm", headers={"Accept-Language": "en"}):
         body = load_slide(_body_id("loan_balance"))
-    assert by_class(body, "slide-value")[0].children != bank
+    assert find_all_by_class(body, "slide-value")[0].children != bank
     bars = next(
         c for c in walk(body) if isinstance(c, dcc.Graph) and c.figure["data"][0]["type"] == "bar"
     )
@@ -140,9 +118,9 @@ def test_a_branch_user_sees_their_own_figures(seeded):
 def test_a_bad_slide_shows_a_translated_alert(seeded, body_id):
     with request_as(seeded, "leader", headers={"Accept-Language": "zh-CN"}):
         body = load_slide(body_id)
-    alert = by_class(body, "slide-error")
+    alert = find_all_by_class(body, "slide-error")
     assert alert, body
-    assert not " ".join(texts(alert)).isascii()
+    assert not " ".join(texts_in(alert)).isascii()
 
 
 def test_choosing_slides_saves_them_and_redraws_the_carousel(seeded, monkeypatch):
@@ -153,7 +131,7 @@ def test_choosing_slides_saves_them_and_redraws_the_carousel(seeded, monkeypatch
             1, 0, ["npl_ratio", "deposit_balance"], list_id
         )
         assert value == ["deposit_balance", "npl_ratio"]  # catalog order
-        assert is_open is False and "saved" in " ".join(texts(feedback))
+        assert is_open is False and "saved" in " ".join(texts_in(feedback))
         shown = [
             c.id["metric"]
             for c in walk(card)
@@ -167,7 +145,7 @@ def test_choosing_slides_saves_them_and_redraws_the_carousel(seeded, monkeypatch
         # An empty choice is refused in the dialog; the stored choice stays.
         card, value, is_open, feedback = save_choice(2, 0, [], list_id)
         assert card is dash.no_update and value is dash.no_update and is_open is True
-        assert "at least one" in " ".join(texts(feedback))
+        assert "at least one" in " ".join(texts_in(feedback))
         with get_db().session() as s:
             stored = s.scalar(select(UserSetting).where(UserSetting.user_id == user.id))
             assert [x["metric"] for x in stored.value["slides"]] == ["deposit_balance", "npl_ratio"]
@@ -196,7 +174,7 @@ def test_the_metric_detail_shows_breakdown_trend_and_table(seeded):
 def test_the_metric_detail_refuses_a_dimension_it_cannot_use(seeded):
     with request_as(seeded, "leader", headers={"Accept-Language": "zh-CN"}):
         body = load_detail("channel", "npl_ratio", None)
-    assert by_class(body, "slide-error") and not " ".join(texts(body)).isascii()
+    assert find_all_by_class(body, "slide-error") and not " ".join(texts_in(body)).isascii()
 
 
 def test_the_metric_detail_page_layout(seeded, client):
@@ -206,7 +184,7 @@ def test_the_metric_detail_page_layout(seeded, client):
         bad = page["layout"](metric_id="nope")
     dropdown = next(c for c in walk(good) if isinstance(c, dcc.Dropdown))
     assert dropdown.value == "segment" and "month" not in [o["value"] for o in dropdown.options]
-    assert "Unknown metric: nope" in " ".join(texts(bad))
+    assert "Unknown metric: nope" in " ".join(texts_in(bad))
     assert isinstance(good, html.Div)
     assert client.get("/metrics/deposit_balance").status_code == 200
 

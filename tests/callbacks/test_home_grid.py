@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 
+import dash
 import pytest
+from flask_login import current_user
 from sqlalchemy import select
 
 from callbacks.home_grid import (
@@ -19,6 +21,7 @@ from components.home_widgets import RENDERERS
 from portal.db import get_db
 from portal.models import Resource
 from portal.services.activity import record_view, set_favorite
+from portal.services.home_layout import load_layout
 from tests.component_tree import find_all_by_class, texts_in
 from tests.conftest import request_as
 
@@ -100,7 +103,11 @@ def test_customising_adds_moves_removes_and_restores(app):
     with request_as(app, "bj_cm", headers={"Accept-Language": "en"}):
         assert save_positions(moved, True) == "Layout saved"
         grid = render_grid(None, False)
-    assert _widget_ids(grid)[0] == "leaderboard" or "leaderboard" in _widget_ids(grid)
+        with get_db().session() as s:
+            saved = load_layout(s, current_user)[0]
+    board = next(w for w in saved["widgets"] if w["id"] == "leaderboard")
+    assert (board["x"], board["y"], board["w"], board["h"]) == (8, 0, 4, 8)
+    assert "leaderboard" in _widget_ids(grid)
     with (
         request_as(app, "bj_cm"),
         _triggered({"type": "home-widget-remove", "widget": "leaderboard"}, 1),
@@ -122,17 +129,18 @@ def test_positions_are_not_saved_outside_edit_mode(app):
 def test_tiles_dialog_saves_order_and_refuses_foreign_tiles(app):
     options = [{"label": k, "value": k} for k in ("search", "store", "reports")]
     with request_as(app, "bj_cm"):
-        is_open, feedback, signal = save_tiles(1, ["store", "search"], options)
-        assert is_open is False and signal
+        is_open, feedback, redrawn = save_tiles(1, ["store", "search"], options)
+        assert is_open is False
         keys = [
             getattr(t, "data-key")
             for t in find_all_by_class(load_widget({"widget": "quick_entry"}), "quick-tile")
         ]
         assert keys[:2] == ["store", "search"] and "reports" not in keys
-        is_open, feedback, _signal = save_tiles(
+        assert [getattr(t, "data-key") for t in find_all_by_class(redrawn, "quick-tile")] == keys
+        is_open, feedback, redrawn = save_tiles(
             1, ["cockpit"], [{"label": "x", "value": "cockpit"}]
         )
-    assert is_open is True and feedback is not None
+    assert is_open is True and feedback is not None and redrawn is dash.no_update
 
 
 class _triggered:
